@@ -10,7 +10,7 @@ export const ERRNO = {
   EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101, ENETRESET: 102, ECONNABORTED: 103,
   ECONNRESET: 104, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ESHUTDOWN: 108, ETIMEDOUT: 110,
   ECONNREFUSED: 111, EHOSTDOWN: 112, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115,
-  ENOTSOCK: 88, ECANCELED: 125, ENOTSUP: 95, EWOULDBLOCK: 11,
+  ENOTSOCK: 88, ECANCELED: 125, ENOTSUP: 95, EWOULDBLOCK: 11, EPROTO: 71, ENONET: 64,
 } as const;
 
 /** An errno name such as `'ECONNREFUSED'`. */
@@ -30,7 +30,8 @@ const MESSAGES: Partial<Record<ErrnoCode, string>> = {
   ECONNREFUSED: 'Connection refused', EHOSTUNREACH: 'No route to host',
   EALREADY: 'Operation already in progress', EINPROGRESS: 'Operation now in progress',
   ENOTSOCK: 'Socket operation on non-socket', EDESTADDRREQ: 'Destination address required',
-  ECANCELED: 'Operation canceled', ENODEV: 'No such device',
+  ECANCELED: 'Operation canceled', ENODEV: 'No such device', EPROTO: 'Protocol error',
+  EHOSTDOWN: 'Host is down', ENONET: 'Machine is not on the network',
 };
 
 /** The strerror() text for an errno name. */

@@ -96,6 +96,23 @@ export interface IpSendOptions {
   readonly flowLabel?: number;
 }
 
+/**
+ * An ICMP error a transport (or the IP layer itself) asks to send about a
+ * datagram it received. The ICMP layer applies RFC 1122 §3.2.2's "never
+ * about" rules and rate limiting before anything goes out.
+ */
+export type LocalIcmpError =
+  | 'protocol-unreachable'
+  | 'port-unreachable'
+  | 'host-unreachable'
+  | 'frag-needed'
+  | 'reassembly-timeout'
+  | 'ttl-exceeded'
+  | 'parameter-problem';
+
+/** Sends ICMP errors on the IP layer's behalf (installed by the ICMP layer). */
+export type IcmpErrorSender = (original: InboundIp, error: LocalIcmpError, param: number) => void;
+
 /** 'ok', or why the datagram was not sent. */
 export type IpSendResult = 'ok' | ErrnoCode;
 
@@ -114,4 +131,10 @@ export interface IpLayer {
    * `opts.dst`. The IP layer prepends its header into the buffer's headroom.
    */
   send(opts: IpSendOptions, pkt: PacketBuffer): IpSendResult;
+  /**
+   * Asks for an ICMP error about a received datagram (`param`: the MTU for
+   * 'frag-needed', the pointer for 'parameter-problem', else 0). Never throws;
+   * silently does nothing where the RFCs forbid an error.
+   */
+  sendIcmpError(original: InboundIp, error: LocalIcmpError, param?: number): void;
 }

@@ -1,0 +1,72 @@
+import type { PacketBuffer } from '../core/packet-buffer.js';
+import type { IpStack } from './ip-layer.js';
+import { IPV4_HEADER_LEN, writeIpv4Header } from './ipv4-header.js';
+import type { IpSendOptions, IpSendResult } from './types.js';
+
+/**
+ * IPv4 output: route, choose the source and identification, prepend the
+ * header into the buffer's headroom and hand the datagram to the link (or
+ * loop it back when it is addressed to us).
+ */
+export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer): IpSendResult {
+  const c = ip.ctx.counters;
+  const dst = opts.dst as number;
+  c.IpOutRequests++;
+  let iface;
+  let src: number;
+  if (opts.ifindex !== undefined && opts.ifindex !== 0) {
+    iface = ip.interfaceByIndex(opts.ifindex);
+    if (!iface || !iface.up) {
+      c.IpOutNoRoutes++;
+      return 'ENETUNREACH';
+    }
+    const s = opts.src ?? iface.ipv4SourceFor(dst);
+    if (typeof s !== 'number') {
+      c.IpOutNoRoutes++;
+      return 'EADDRNOTAVAIL';
+    }
+    src = s;
+  } else {
+    const r = ip.route(dst, opts.src);
+    if (r === null) {
+      c.IpOutNoRoutes++;
+      return 'ENETUNREACH';
+    }
+    iface = ip.interfaceByIndex(r.ifindex)!;
+    src = r.src as number;
+  }
+
+  const local = ip.isLocalAddress(dst);
+  const mtu = local ? 65535 : iface.mtu;
+  const total = IPV4_HEADER_LEN + pkt.length;
+  if (total > mtu) {
+    // Fragmentation on output lands with the fragmentation work (RFC 791);
+    // until then anything over the MTU is refused like a DF datagram.
+    c.IpFragFails++;
+    return 'EMSGSIZE';
+  }
+  if (total > 0xffff) {
+    c.IpOutDiscards++;
+    return 'EMSGSIZE';
+  }
+
+  const protocol = opts.protocol & 0xff;
+  const bucket = (dst ^ (dst >>> 8) ^ (dst >>> 16) ^ (dst >>> 24) ^ protocol) & 0xff;
+  const id = ip.ipv4Ids[bucket]!;
+  ip.ipv4Ids[bucket] = (id + 1) & 0xffff;
+
+  writeIpv4Header(pkt, {
+    src,
+    dst,
+    protocol,
+    ttl: opts.ttl ?? 64,
+    tos: opts.tos ?? 0,
+    id,
+    df: opts.dontFragment ?? false,
+  });
+  const datagram = pkt.view();
+  c.IpExtOutOctets += datagram.length;
+  if (local) ip.loopback(iface, datagram);
+  else ip.transmit(iface, datagram);
+  return 'ok';
+}

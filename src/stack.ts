@@ -1,0 +1,163 @@
+import { formatIPv4, parseCidr, parseIPv4, type IPv4Address } from './core/address.js';
+import { RealClock, type Clock } from './core/clock.js';
+import type { StackContext } from './core/context.js';
+import { createCounters, nonZeroCounters, type Counters } from './core/counters.js';
+import { CryptoRandom, SeededRandom, type RandomSource } from './core/random.js';
+import { TimerScheduler } from './core/scheduler.js';
+import { Tracer } from './core/trace.js';
+import { Icmpv4Layer, type EchoOptions, type EchoReply, type Icmpv4Config } from './icmp/icmpv4.js';
+import type { NetInterface } from './ip/interface.js';
+import { IpStack } from './ip/ip-layer.js';
+import type { Link } from './link/link.js';
+
+/** How to build a {@link Stack}. */
+export interface StackOptions {
+  /** A name for traces and logs; default `stack-` plus random hex from the stack's randomness. */
+  id?: string;
+  /** Time source; default a {@link RealClock}. Tests pass a VirtualClock. */
+  clock?: Clock;
+  /** Randomness; default `crypto`. Overrides `seed`. */
+  random?: RandomSource;
+  /** Shorthand for `random: new SeededRandom(seed)`: a reproducible stack. */
+  seed?: number;
+  /** ICMPv4 knobs (Linux sysctl equivalents). */
+  icmp?: Partial<Icmpv4Config>;
+}
+
+/** Options for {@link Stack.addInterface}. */
+export interface AddInterfaceOptions {
+  /** Interface name (default: the link's). */
+  name?: string;
+  /** IP MTU (default: the link's). */
+  mtu?: number;
+  /** IPv4 addresses in CIDR form, e.g. `['192.0.2.2/24']`. */
+  ipv4?: string[];
+}
+
+/** Options for {@link Stack.addRoute}. */
+export interface AddRouteOptions {
+  /** Next-hop router; omitted for an on-link route. */
+  via?: string;
+  /** Interface (default: the one whose subnet contains `via`, else the first). */
+  ifindex?: number;
+  metric?: number;
+  /** Preferred source address. */
+  src?: string;
+}
+
+/**
+ * One TCP/IP stack: interfaces, routes, protocols, counters, clock, timers
+ * and randomness. Everything lives on the instance; stacks in one process
+ * never share state.
+ */
+export class Stack {
+  readonly ctx: StackContext;
+  readonly ip: IpStack;
+  readonly icmp: Icmpv4Layer;
+  private closed = false;
+
+  constructor(options: StackOptions = {}) {
+    const clock = options.clock ?? new RealClock();
+    const random = options.random ?? (options.seed !== undefined ? new SeededRandom(options.seed) : new CryptoRandom());
+    const id = options.id ?? `stack-${random.u32().toString(16).padStart(8, '0')}`;
+    const counters = createCounters();
+    this.ctx = {
+      id,
+      clock,
+      random,
+      counters,
+      timers: new TimerScheduler(clock),
+      trace: new Tracer(id, () => clock.now()),
+    };
+    this.ip = new IpStack(this.ctx);
+    this.icmp = new Icmpv4Layer(this.ctx, this.ip, options.icmp);
+  }
+
+  get id(): string {
+    return this.ctx.id;
+  }
+
+  get clock(): Clock {
+    return this.ctx.clock;
+  }
+
+  /** Attaches a link and assigns its addresses; returns the new interface. */
+  addInterface(link: Link, options: AddInterfaceOptions = {}): NetInterface {
+    const opts: { name?: string; mtu?: number } = {};
+    if (options.name !== undefined) opts.name = options.name;
+    if (options.mtu !== undefined) opts.mtu = options.mtu;
+    const iface = this.ip.addInterface(link, opts);
+    for (const text of options.ipv4 ?? []) this.addAddress(iface, text);
+    return iface;
+  }
+
+  /** Adds an address in CIDR form to an interface. Throws on malformed text (programmer error). */
+  addAddress(iface: NetInterface, cidrText: string): void {
+    const cidr = parseCidr(cidrText);
+    if (cidr === null) throw new TypeError(`not an address/prefix: ${cidrText}`);
+    if (cidr.family !== 4) throw new TypeError(`IPv6 addresses are not supported yet: ${cidrText}`);
+    this.ip.addIpv4Address(iface, cidr.address, cidr.prefix);
+  }
+
+  /** Adds a route, e.g. `addRoute('0.0.0.0/0', { via: '192.0.2.1' })`. */
+  addRoute(destination: string, options: AddRouteOptions = {}): void {
+    const cidr = parseCidr(destination === 'default' ? '0.0.0.0/0' : destination);
+    if (cidr === null || cidr.family !== 4) throw new TypeError(`not an IPv4 destination: ${destination}`);
+    const gateway = options.via === undefined ? null : parseIPv4(options.via);
+    if (options.via !== undefined && gateway === null) throw new TypeError(`not an IPv4 gateway: ${options.via}`);
+    let ifindex = options.ifindex;
+    if (ifindex === undefined) {
+      const viaRoute = gateway === null ? null : this.ip.routes4.lookup(gateway);
+      ifindex = viaRoute?.ifindex ?? this.ip.interfaces[0]?.index;
+    }
+    if (ifindex === undefined) throw new Error('addRoute: the stack has no interface');
+    const src = options.src === undefined ? undefined : parseIPv4(options.src);
+    if (src === null) throw new TypeError(`not an IPv4 source: ${options.src}`);
+    this.ip.routes4.add({
+      network: cidr.address,
+      prefix: cidr.prefix,
+      gateway,
+      ifindex,
+      metric: options.metric ?? 0,
+      ...(src !== undefined ? { src } : {}),
+    });
+  }
+
+  /** Sends one ICMP echo request and resolves with the reply (rejects with ETIMEDOUT after the timeout). */
+  ping(host: string | IPv4Address, options: Partial<EchoOptions> = {}): Promise<EchoReply> {
+    const dst = typeof host === 'number' ? host : parseIPv4(host);
+    if (dst === null) return Promise.reject(new TypeError(`not an IPv4 address: ${String(host)}`));
+    return this.icmp.echo(dst, { identifier: options.identifier ?? 1, sequence: options.sequence ?? 1, ...options });
+  }
+
+  /** The live counter set (Linux SNMP names). */
+  get counters(): Counters {
+    return this.ctx.counters;
+  }
+
+  /** The non-zero counters, as `nstat` prints them. */
+  countersSnapshot(): Partial<Counters> {
+    return nonZeroCounters(this.ctx.counters);
+  }
+
+  /** Drops by `layer:reason`, like Linux's skb drop reasons. */
+  dropReasons(): Record<string, number> {
+    return Object.fromEntries(this.ctx.trace.drops);
+  }
+
+  /** `ip addr`-style description of the interfaces. */
+  describe(): string {
+    return this.ip.interfaces
+      .map((i) => `${i.index}: ${i.name} mtu ${i.mtu}${i.ipv4.map((a) => `\n    inet ${formatIPv4(a.address)}/${a.prefix}`).join('')}`)
+      .join('\n');
+  }
+
+  /** Stops every timer, rejects pending operations and detaches every link. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.icmp.close();
+    this.ctx.timers.close();
+    this.ip.close();
+  }
+}
