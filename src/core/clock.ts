@@ -37,7 +37,11 @@ export interface RealClockOptions {
   unref?: boolean;
 }
 
-/** A clock on `performance.now()`, for production. */
+/**
+ * A clock on `performance.timeOrigin + performance.now()`: monotonic, with
+ * microsecond resolution, and in Unix-epoch microseconds so that pcap
+ * timestamps written from it are real dates.
+ */
 export class RealClock implements Clock {
   private readonly unref: boolean;
   constructor(options: RealClockOptions = {}) {
@@ -45,7 +49,7 @@ export class RealClock implements Clock {
   }
 
   now(): number {
-    return Math.floor(performance.now() * 1000);
+    return Math.floor((performance.timeOrigin + performance.now()) * 1000);
   }
 
   schedule(atUs: number, fn: () => void): ClockTimer {

@@ -1,0 +1,36 @@
+import { runDemo } from './demo.js';
+import { runDump } from './dump.js';
+import { processIo, UsageError, type Command, type CommandIo } from './io.js';
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  demo: { run: runDemo, help: 'bring a service up on the stack, exercise it, capture and dump the packets' },
+  dump: { run: runDump, help: 'print a pcap file one packet per line (tcpdump style); -v for every field' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
+  return `usage: tsip <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+/** Runs the tsip command line; resolves with the exit code. */
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.out(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`tsip: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`tsip ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
