@@ -1,4 +1,5 @@
 import { ipv4Mask, type IPv4Address, type IPv6Address } from '../core/address.js';
+import type { EthernetMedium } from '../link/ethernet-medium.js';
 import type { Link } from '../link/link.js';
 
 /** An IPv4 address assigned to an interface. */
@@ -22,6 +23,8 @@ export class NetInterface {
   /** IPv4 multicast groups joined on this interface (besides 224.0.0.1, always joined per RFC 1112). */
   readonly ipv4Groups = new Map<IPv4Address, number>();
   up = true;
+  /** Ethernet framing and ARP, on `ethernet` links only. */
+  medium: EthernetMedium | null = null;
 
   constructor(
     /** Stack-local index, starting at 1 (0 means "any"). */

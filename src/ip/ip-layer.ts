@@ -1,7 +1,9 @@
 import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
 import type { StackContext } from '../core/context.js';
 import type { PacketBuffer } from '../core/packet-buffer.js';
+import { EthernetMedium } from '../link/ethernet-medium.js';
 import type { Link } from '../link/link.js';
+import type { NeighborConfig } from '../link/neighbor-cache.js';
 import { NetInterface } from './interface.js';
 import { ipv4Input } from './ipv4-input.js';
 import { ipv4Output } from './ipv4-output.js';
@@ -26,6 +28,8 @@ export interface InterfaceOptions {
   name?: string;
   /** IP MTU (default and maximum: the link's MTU). */
   mtu?: number;
+  /** ARP timing on Ethernet links. */
+  neighbor?: NeighborConfig;
 }
 
 /**
@@ -56,6 +60,19 @@ export class IpStack implements IpLayer {
     const mtu = Math.min(options.mtu ?? link.mtu, link.mtu);
     const iface = new NetInterface(this.interfaces.length + 1, options.name ?? link.name, link, mtu);
     this.interfaces.push(iface);
+    if (link.linkType === 'ethernet') {
+      iface.medium = new EthernetMedium(
+        this.ctx,
+        link,
+        {
+          ipv4: (packet) => this.receiveIp(iface, packet),
+          ipv6: (packet) => this.receiveIp(iface, packet),
+          ownsIpv4: (addr) => iface.hasIpv4(addr),
+          ipv4SourceFor: (target) => iface.ipv4SourceFor(target),
+        },
+        options.neighbor,
+      );
+    }
     link.setReceiver((frame) => this.receiveFrame(iface, frame));
     return iface;
   }
@@ -69,6 +86,7 @@ export class IpStack implements IpLayer {
   addIpv4Address(iface: NetInterface, address: IPv4Address, prefix: number): void {
     iface.addIpv4(address, prefix);
     if (prefix < 32) this.routes4.add({ network: address, prefix, gateway: null, ifindex: iface.index, metric: 0, src: address });
+    iface.medium?.announce(address);
   }
 
   registerProtocol(protocol: number, handler: ProtocolHandler): void {
@@ -144,13 +162,8 @@ export class IpStack implements IpLayer {
       this.ctx.trace.dropped('link', 'interface-down', frame);
       return;
     }
-    if (iface.link.linkType !== 'ip') {
-      // Ethernet framing and ARP arrive with the TUN/TAP issue.
-      c.LinkInDrops++;
-      this.ctx.trace.dropped('link', 'ethernet-unsupported', frame);
-      return;
-    }
-    this.receiveIp(iface, frame);
+    if (iface.medium !== null) iface.medium.input(frame);
+    else this.receiveIp(iface, frame);
   }
 
   /** Dispatches one IP datagram by its version nibble. */
@@ -164,6 +177,15 @@ export class IpStack implements IpLayer {
       this.ctx.counters.IpInHdrErrors++;
       this.ctx.trace.dropped('ipv4', version === 6 ? 'ipv6-unsupported' : 'ipv4-bad-version', packet);
     }
+  }
+
+  /**
+   * Sends an IPv4 datagram (the view of `pkt`) out of `iface` toward
+   * `nextHop`: straight onto an IP link, or through Ethernet and ARP.
+   */
+  transmitIpv4(iface: NetInterface, pkt: PacketBuffer, nextHop: IPv4Address, broadcast: boolean): void {
+    if (iface.medium !== null) iface.medium.outputIpv4(pkt, nextHop, broadcast);
+    else this.transmit(iface, pkt.view());
   }
 
   /** Hands a finished frame to an interface's link. */
@@ -188,6 +210,7 @@ export class IpStack implements IpLayer {
   close(): void {
     for (const iface of this.interfaces) {
       iface.up = false;
+      iface.medium?.close();
       iface.link.setReceiver(null);
       iface.link.close();
     }

@@ -14,6 +14,7 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
   c.IpOutRequests++;
   let iface;
   let src: number;
+  let nextHop = dst;
   if (opts.ifindex !== undefined && opts.ifindex !== 0) {
     iface = ip.interfaceByIndex(opts.ifindex);
     if (!iface || !iface.up) {
@@ -34,6 +35,7 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
     }
     iface = ip.interfaceByIndex(r.ifindex)!;
     src = r.src as number;
+    nextHop = r.nextHop as number;
   }
 
   const local = ip.isLocalAddress(dst);
@@ -67,6 +69,6 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
   const datagram = pkt.view();
   c.IpExtOutOctets += datagram.length;
   if (local) ip.loopback(iface, datagram);
-  else ip.transmit(iface, datagram);
+  else ip.transmitIpv4(iface, pkt, nextHop, dst === 0xffffffff || iface.isIpv4Broadcast(dst));
   return 'ok';
 }
