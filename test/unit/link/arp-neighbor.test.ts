@@ -62,7 +62,8 @@ describe('Ethernet and ARP (RFC 826) with a NUD neighbour cache', () => {
       expect.stringMatching(new RegExp(`^${MAC_A}${MAC_B}0800`)),
     ]);
     expect(a.ip.interfaces[0]!.medium!.arp.get(0xc0000202)?.state).toBe('reachable');
-    expect(b.ip.interfaces[0]!.medium!.arp.get(0xc0000201)?.state).toBe('stale');
+    // b learned a from its request (STALE), then used the entry for its reply: DELAY (RFC 4861 §7.3.3).
+    expect(b.ip.interfaces[0]!.medium!.arp.get(0xc0000201)?.state).toBe('delay');
 
     ra.sent.length = 0;
     const p2 = a.ping('192.0.2.2', { identifier: 1, sequence: 2 });
