@@ -7,7 +7,9 @@ import type { NeighborConfig } from '../link/neighbor-cache.js';
 import { NetInterface } from './interface.js';
 import { ipv4Input } from './ipv4-input.js';
 import { ipv4Output } from './ipv4-output.js';
+import { ReassemblyBuffer, type ReassemblyTimeout } from './reassembly.js';
 import { Ipv4RouteTable } from './route-table.js';
+import { parseIpv4 } from './ipv4-header.js';
 import type {
   IcmpErrorHandler,
   IcmpErrorReport,
@@ -50,9 +52,52 @@ export class IpStack implements IpLayer {
    * RFC 7739 §5.1; Linux's ip_idents does the same).
    */
   readonly ipv4Ids = new Uint16Array(256);
+  /** Fragments waiting for the rest of their datagram (bounded in memory, timed out per RFC 791 / 8200). */
+  readonly reassembly: ReassemblyBuffer;
 
   constructor(readonly ctx: StackContext) {
     for (let i = 0; i < this.ipv4Ids.length; i++) this.ipv4Ids[i] = ctx.random.u32() & 0xffff;
+    this.reassembly = new ReassemblyBuffer({
+      timers: ctx.timers,
+      random: ctx.random,
+      onTimeout: (t) => this.reassemblyTimedOut(t),
+    });
+  }
+
+  /**
+   * A datagram's fragments did not all arrive in time: count it and, if its
+   * first fragment came, send ICMP time exceeded, code 1 (RFC 792, RFC 1122 §3.3.2).
+   */
+  private reassemblyTimedOut(t: ReassemblyTimeout): void {
+    const c = this.ctx.counters;
+    if (t.family === 4) {
+      c.IpReasmTimeout++;
+      c.IpReasmFails++;
+    } else {
+      c.Ip6ReasmTimeout++;
+      c.Ip6ReasmFails++;
+    }
+    const first = t.firstFragment;
+    if (first === null || t.family !== 4) return;
+    const h = parseIpv4(first, false);
+    if (!h.ok) return;
+    const iface = this.interfaceOfIpv4(h.value.dst);
+    if (!iface) return;
+    this.sendIcmpError(
+      {
+        family: 4,
+        src: h.value.src,
+        dst: h.value.dst,
+        protocol: h.value.protocol,
+        ttl: h.value.ttl,
+        tos: h.value.tos,
+        ifindex: iface.index,
+        dstKind: 'unicast',
+        packet: first,
+        reassembled: false,
+      },
+      'reassembly-timeout',
+    );
   }
 
   /** Attaches a link as a new interface. Inbound frames start flowing at once. */
@@ -208,6 +253,7 @@ export class IpStack implements IpLayer {
 
   /** Detaches every link and forgets every interface. */
   close(): void {
+    this.reassembly.clear();
     for (const iface of this.interfaces) {
       iface.up = false;
       iface.medium?.close();

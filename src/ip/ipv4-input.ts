@@ -1,7 +1,7 @@
 import { isIPv4Multicast } from '../core/address.js';
 import type { NetInterface } from './interface.js';
 import type { IpStack } from './ip-layer.js';
-import { isIpv4Fragment, parseIpv4 } from './ipv4-header.js';
+import { isIpv4Fragment, parseIpv4, type Ipv4Header } from './ipv4-header.js';
 import type { DestinationKind, InboundIp } from './types.js';
 
 const ALL_HOSTS = 0xe0000001; // 224.0.0.1, joined by every host (RFC 1112 §4)
@@ -67,12 +67,39 @@ export function ipv4Input(ip: IpStack, iface: NetInterface, packet: Uint8Array):
   }
 
   if (isIpv4Fragment(h)) {
-    // Reassembly lands with the fragmentation work; until then fragments are refused.
-    c.IpReasmFails++;
-    ctx.trace.dropped('ipv4', 'fragment-unsupported', packet);
+    c.IpReasmReqds++;
+    const r = ip.reassembly.acceptIpv4(packet, h);
+    if (r.status === 'pending') return;
+    if (r.status === 'dropped') {
+      if (r.datagramDiscarded) c.IpReasmFails++;
+      ctx.trace.dropped('ipv4', r.reason, packet);
+      return;
+    }
+    c.IpReasmOKs++;
+    const whole = parseIpv4(r.packet);
+    if (!whole.ok) {
+      // Cannot happen for a datagram the buffer rebuilt; counted rather than trusted.
+      c.IpReasmFails++;
+      ctx.trace.dropped('ipv4', whole.reason, r.packet);
+      return;
+    }
+    deliver(ip, iface, r.packet, whole.value, dstKind, true);
     return;
   }
+  deliver(ip, iface, packet, h, dstKind, false);
+}
 
+/** Hands a whole datagram to its protocol, or answers "protocol unreachable". */
+function deliver(
+  ip: IpStack,
+  iface: NetInterface,
+  packet: Uint8Array,
+  h: Ipv4Header,
+  dstKind: DestinationKind,
+  reassembled: boolean,
+): void {
+  const ctx = ip.ctx;
+  const c = ctx.counters;
   const info: InboundIp = {
     family: 4,
     src: h.src,
@@ -83,7 +110,7 @@ export function ipv4Input(ip: IpStack, iface: NetInterface, packet: Uint8Array):
     ifindex: iface.index,
     dstKind,
     packet: packet.subarray(0, h.totalLength),
-    reassembled: false,
+    reassembled,
   };
   const handler = ip.handlers[h.protocol];
   if (handler === undefined) {

@@ -1,6 +1,7 @@
-import type { PacketBuffer } from '../core/packet-buffer.js';
+import { PacketBuffer } from '../core/packet-buffer.js';
+import { fragmentIpv4 } from './fragmenter.js';
 import type { IpStack } from './ip-layer.js';
-import { IPV4_HEADER_LEN, writeIpv4Header } from './ipv4-header.js';
+import { IPV4_HEADER_LEN, writeIpv4Header, type Ipv4Spec } from './ipv4-header.js';
 import type { IpSendOptions, IpSendResult } from './types.js';
 
 /**
@@ -41,14 +42,14 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
   const local = ip.isLocalAddress(dst);
   const mtu = local ? 65535 : iface.mtu;
   const total = IPV4_HEADER_LEN + pkt.length;
-  if (total > mtu) {
-    // Fragmentation on output lands with the fragmentation work (RFC 791);
-    // until then anything over the MTU is refused like a DF datagram.
-    c.IpFragFails++;
-    return 'EMSGSIZE';
-  }
+  const df = opts.dontFragment ?? false;
   if (total > 0xffff) {
     c.IpOutDiscards++;
+    return 'EMSGSIZE';
+  }
+  if (total > mtu && df) {
+    // RFC 1191: with DF the sender learns the MTU from the error instead.
+    c.IpFragFails++;
     return 'EMSGSIZE';
   }
 
@@ -56,19 +57,25 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
   const bucket = (dst ^ (dst >>> 8) ^ (dst >>> 16) ^ (dst >>> 24) ^ protocol) & 0xff;
   const id = ip.ipv4Ids[bucket]!;
   ip.ipv4Ids[bucket] = (id + 1) & 0xffff;
+  const spec: Ipv4Spec = { src, dst, protocol, ttl: opts.ttl ?? 64, tos: opts.tos ?? 0, id, df };
+  const broadcast = dst === 0xffffffff || iface.isIpv4Broadcast(dst);
 
-  writeIpv4Header(pkt, {
-    src,
-    dst,
-    protocol,
-    ttl: opts.ttl ?? 64,
-    tos: opts.tos ?? 0,
-    id,
-    df: opts.dontFragment ?? false,
-  });
+  if (total > mtu) {
+    // RFC 791 §3.2: split into fragments that each fit the interface MTU.
+    const fragments = fragmentIpv4(spec, pkt.view(), mtu);
+    c.IpFragOKs++;
+    c.IpFragCreates += fragments.length;
+    for (const f of fragments) {
+      c.IpExtOutOctets += f.length;
+      ip.transmitIpv4(iface, PacketBuffer.of(f), nextHop, broadcast);
+    }
+    return 'ok';
+  }
+
+  writeIpv4Header(pkt, spec);
   const datagram = pkt.view();
   c.IpExtOutOctets += datagram.length;
   if (local) ip.loopback(iface, datagram);
-  else ip.transmitIpv4(iface, pkt, nextHop, dst === 0xffffffff || iface.isIpv4Broadcast(dst));
+  else ip.transmitIpv4(iface, pkt, nextHop, broadcast);
   return 'ok';
 }
