@@ -9,6 +9,9 @@ import { Icmpv4Layer, type EchoOptions, type EchoReply, type Icmpv4Config } from
 import type { NetInterface } from './ip/interface.js';
 import { IpStack } from './ip/ip-layer.js';
 import type { Link } from './link/link.js';
+import type { TcpConfig } from './tcp/config.js';
+import type { TcpInfo } from './tcp/info.js';
+import { TcpLayer } from './tcp/tcp-layer.js';
 
 /** How to build a {@link Stack}. */
 export interface StackOptions {
@@ -22,6 +25,8 @@ export interface StackOptions {
   seed?: number;
   /** ICMPv4 knobs (Linux sysctl equivalents). */
   icmp?: Partial<Icmpv4Config>;
+  /** TCP knobs (Linux sysctl equivalents: buffers, timers, congestion control). */
+  tcp?: Partial<TcpConfig>;
 }
 
 /** Options for {@link Stack.addInterface}. */
@@ -54,6 +59,7 @@ export class Stack {
   readonly ctx: StackContext;
   readonly ip: IpStack;
   readonly icmp: Icmpv4Layer;
+  readonly tcp: TcpLayer;
   private closed = false;
 
   constructor(options: StackOptions = {}) {
@@ -71,6 +77,7 @@ export class Stack {
     };
     this.ip = new IpStack(this.ctx);
     this.icmp = new Icmpv4Layer(this.ctx, this.ip, options.icmp);
+    this.tcp = new TcpLayer(this.ctx, this.ip, options.tcp);
   }
 
   get id(): string {
@@ -145,6 +152,11 @@ export class Stack {
     return Object.fromEntries(this.ctx.trace.drops);
   }
 
+  /** Every TCP connection, as `ss -tni` shows them. */
+  connections(): TcpInfo[] {
+    return this.tcp.connections();
+  }
+
   /** `ip addr`-style description of the interfaces. */
   describe(): string {
     return this.ip.interfaces
@@ -156,6 +168,7 @@ export class Stack {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.tcp.shutdown();
     this.icmp.close();
     this.ctx.timers.close();
     this.ip.close();
