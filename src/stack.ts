@@ -9,6 +9,10 @@ import { Icmpv4Layer, type EchoOptions, type EchoReply, type Icmpv4Config } from
 import type { NetInterface } from './ip/interface.js';
 import { IpStack } from './ip/ip-layer.js';
 import type { Link } from './link/link.js';
+import { IgmpLayer, type IgmpConfig } from './ip/igmp.js';
+import { PingEndpoints } from './icmp/ping-endpoints.js';
+import { RawIcmpEndpoints } from './icmp/raw-endpoints.js';
+import { UdpLayer } from './udp/udp-layer.js';
 import type { TcpConfig } from './tcp/config.js';
 import type { TcpInfo } from './tcp/info.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
@@ -27,6 +31,8 @@ export interface StackOptions {
   icmp?: Partial<Icmpv4Config>;
   /** TCP knobs (Linux sysctl equivalents: buffers, timers, congestion control). */
   tcp?: Partial<TcpConfig>;
+  /** IGMP knobs (version, robustness, intervals). */
+  igmp?: Partial<IgmpConfig>;
 }
 
 /** Options for {@link Stack.addInterface}. */
@@ -60,6 +66,12 @@ export class Stack {
   readonly ip: IpStack;
   readonly icmp: Icmpv4Layer;
   readonly tcp: TcpLayer;
+  readonly igmp: IgmpLayer;
+  readonly udp: UdpLayer;
+  /** SOCK_RAW/IPPROTO_ICMP endpoints. */
+  readonly rawIcmp: RawIcmpEndpoints;
+  /** Linux-style ping endpoints (SOCK_DGRAM/IPPROTO_ICMP). */
+  readonly pingIcmp: PingEndpoints;
   private closed = false;
 
   constructor(options: StackOptions = {}) {
@@ -78,6 +90,10 @@ export class Stack {
     this.ip = new IpStack(this.ctx);
     this.icmp = new Icmpv4Layer(this.ctx, this.ip, options.icmp);
     this.tcp = new TcpLayer(this.ctx, this.ip, options.tcp);
+    this.igmp = new IgmpLayer(this.ctx, this.ip, options.igmp);
+    this.udp = new UdpLayer(this.ctx, this.ip, { membership: this.igmp });
+    this.rawIcmp = new RawIcmpEndpoints(this.ctx, this.ip, this.icmp);
+    this.pingIcmp = new PingEndpoints(this.ctx, this.ip, this.icmp);
   }
 
   get id(): string {
@@ -169,6 +185,11 @@ export class Stack {
     if (this.closed) return;
     this.closed = true;
     this.tcp.shutdown();
+    // IGMP first, so that closing endpoints sends no leave messages on a dying stack.
+    this.igmp.close();
+    this.udp.close();
+    this.rawIcmp.close();
+    this.pingIcmp.close();
     this.icmp.close();
     this.ctx.timers.close();
     this.ip.close();

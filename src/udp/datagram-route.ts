@@ -1,0 +1,115 @@
+import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
+import type { ErrnoCode } from '../core/errno.js';
+import type { IpStack } from '../ip/ip-layer.js';
+import type { IpAddress } from '../ip/types.js';
+import type { DatagramOptionName, DatagramOptions, DatagramOptionValues } from './socket-options.js';
+
+/**
+ * Output routing shared by the datagram endpoints (UDP, ping, raw ICMP):
+ * the rules of Linux's udp_sendmsg / ping_v4_sendmsg / raw_sendmsg for the
+ * outgoing interface and source address, and the broadcast test.
+ */
+
+/** Where a datagram goes out. */
+export interface DatagramRoute {
+  readonly src: IPv4Address;
+  readonly ifindex: number;
+  /** MTU toward the destination (65535 to ourselves). */
+  readonly mtu: number;
+  /** The interface to force on ip.send (SO_BINDTODEVICE / IP_MULTICAST_IF), 0 to let the IP layer route. */
+  readonly forceIfindex: number;
+}
+
+const LIMITED_BROADCAST = 0xffffffff;
+
+/**
+ * Chooses interface and source for `dst`. The bound device wins; for
+ * multicast, IP_MULTICAST_IF (index, else the interface owning its
+ * address) applies when no device is bound — as Linux does. `source` is the
+ * endpoint's bound unicast source, the wildcard if none. ENETUNREACH when no
+ * route, EADDRNOTAVAIL when the interface has no address.
+ */
+export function routeDatagram(ip: IpStack, o: DatagramOptions, source: IpAddress, dst: IPv4Address): DatagramRoute | ErrnoCode {
+  let srcHint = typeof source === 'number' ? source : 0;
+  let oif = o.bindToDevice;
+  const multicast = isIPv4Multicast(dst);
+  if (multicast) {
+    if (oif === 0) oif = o.mcIfindex;
+    if (srcHint === 0) srcHint = o.mcAddress;
+  }
+  if (oif === 0 && srcHint !== 0 && (multicast || dst === LIMITED_BROADCAST)) {
+    // ip_route_output_key: multicast and limited broadcast leave by the interface owning the source.
+    oif = ip.interfaceOfIpv4(srcHint)?.index ?? 0;
+  }
+  if (oif !== 0) {
+    const iface = ip.interfaceByIndex(oif);
+    if (iface === undefined || !iface.up) return 'ENETUNREACH';
+    const src = srcHint !== 0 ? srcHint : iface.ipv4SourceFor(dst);
+    if (src === null) return 'EADDRNOTAVAIL';
+    return { src, ifindex: oif, mtu: ip.isLocalAddress(dst) ? 65535 : iface.mtu, forceIfindex: oif };
+  }
+  const r = ip.route(dst, srcHint !== 0 ? srcHint : undefined);
+  if (r === null) return 'ENETUNREACH';
+  return { src: r.src as IPv4Address, ifindex: r.ifindex, mtu: r.mtu, forceIfindex: 0 };
+}
+
+/** True when `dst` is the limited broadcast or the directed broadcast of one of our subnets (RTCF_BROADCAST). */
+export function isBroadcastDestination(ip: IpStack, dst: IPv4Address): boolean {
+  if (dst === LIMITED_BROADCAST) return true;
+  for (const iface of ip.interfaces) if (iface.isIpv4Broadcast(dst)) return true;
+  return false;
+}
+
+/** What bind() may take: 0, one of our addresses, a group, or a broadcast address (Linux inet_bind). */
+export function bindableIpv4(ip: IpStack, a: IPv4Address, allowGroupAndBroadcast: boolean): boolean {
+  if (a === 0 || ip.isLocalAddress(a)) return true;
+  return allowGroupAndBroadcast && (isIPv4Multicast(a) || isBroadcastDestination(ip, a));
+}
+
+/**
+ * Loops a copy of a multicast or broadcast datagram we sent back into our
+ * own input, as Linux's ip_mc_output does: multicast when IP_MULTICAST_LOOP
+ * is on and the group is joined on the interface, broadcast always. `datagram`
+ * is the whole IPv4 datagram as sent.
+ *
+ * This belongs in IPv4 output; it lives here until the IP layer takes a
+ * "loop" flag, and must move there then (or datagrams would loop twice).
+ */
+export function loopBackCopy(ip: IpStack, ifindex: number, dst: IPv4Address, mcLoop: boolean, datagram: Uint8Array): void {
+  const iface = ip.interfaceByIndex(ifindex);
+  if (iface === undefined) return;
+  if (isIPv4Multicast(dst)) {
+    if (!mcLoop || !iface.ipv4Groups.has(dst)) return;
+  } else if (!isBroadcastDestination(ip, dst)) {
+    return;
+  }
+  if (datagram.length < 20 || datagram[0]! >>> 4 !== 4) return;
+  ip.loopback(iface, datagram.slice());
+}
+
+/**
+ * setsockopt() for the options every datagram endpoint shares, checking the
+ * ones that name an interface against the stack: SO_BINDTODEVICE (ENODEV
+ * for an unknown index) and IP_MULTICAST_IF (EADDRNOTAVAIL for an unknown
+ * interface or address; EINVAL when it contradicts the bound device), as
+ * Linux's sock_setsockopt and do_ip_setsockopt.
+ */
+export function setDatagramOption<K extends DatagramOptionName>(
+  ip: IpStack,
+  o: DatagramOptions,
+  name: K,
+  value: DatagramOptionValues[K],
+): 'ok' | ErrnoCode {
+  if (name === 'SO_BINDTODEVICE') {
+    const ifindex = value as number;
+    if (typeof ifindex === 'number' && ifindex !== 0 && ip.interfaceByIndex(ifindex) === undefined) return 'ENODEV';
+  } else if (name === 'IP_MULTICAST_IF') {
+    const v = value as DatagramOptionValues['IP_MULTICAST_IF'];
+    let ifindex = v.ifindex;
+    if (ifindex === 0 && v.address !== 0) ifindex = ip.interfaceOfIpv4(v.address)?.index ?? -1;
+    if (ifindex < 0 || (ifindex !== 0 && ip.interfaceByIndex(ifindex) === undefined)) return 'EADDRNOTAVAIL';
+    if (o.bindToDevice !== 0 && ifindex !== 0 && ifindex !== o.bindToDevice) return 'EINVAL';
+    return o.set('IP_MULTICAST_IF', { ifindex, address: v.address });
+  }
+  return o.set(name, value);
+}
