@@ -1,10 +1,14 @@
 import { runDemo } from './demo.js';
 import { runDump } from './dump.js';
 import { processIo, UsageError, type Command, type CommandIo } from './io.js';
+import { runPing } from './ping.js';
+import { runServe } from './serve.js';
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   demo: { run: runDemo, help: 'bring a service up on the stack, exercise it, capture and dump the packets' },
   dump: { run: runDump, help: 'print a pcap file one packet per line (tcpdump style); -v for every field' },
+  serve: { run: runServe, help: 'run services (ping, TCP echo/discard, UDP echo) on a stack until SIGINT/SIGTERM' },
+  ping: { run: runPing, help: 'send ICMP echo requests from a stack' },
 };
 
 function usage(): string {

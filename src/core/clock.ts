@@ -54,7 +54,10 @@ export class RealClock implements Clock {
 
   schedule(atUs: number, fn: () => void): ClockTimer {
     const delayUs = atUs - this.now();
-    const t: RealTimer = { at: atUs, handle: null, immediate: delayUs <= 0 };
+    // Node timers have millisecond granularity (and a 1 ms floor): a wait
+    // shorter than that runs on the next event-loop turn instead, which may
+    // be up to a millisecond early but never adds a millisecond of latency.
+    const t: RealTimer = { at: atUs, handle: null, immediate: delayUs < 1000 };
     const run = (): void => {
       t.handle = null;
       fn();
@@ -64,7 +67,7 @@ export class RealClock implements Clock {
       if (this.unref) h.unref();
       t.handle = h;
     } else {
-      // setTimeout has millisecond resolution; round up so we never wake early.
+      // Round up so that waits of a millisecond or more never end early.
       const h = setTimeout(run, Math.ceil(delayUs / 1000));
       if (this.unref) h.unref();
       t.handle = h;

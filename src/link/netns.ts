@@ -164,6 +164,15 @@ export class Netns {
 
   private constructor(readonly name: string) {}
 
+  /**
+   * A handle on a namespace that already exists (made by someone else). It
+   * is not registered for cleanup: this process deletes it only if asked to.
+   */
+  static attach(name: string): Netns {
+    checkName('namespace', name, 64);
+    return new Netns(name);
+  }
+
   /** Creates a namespace (`ip netns add`), named `tsip-<random>` unless given. Needs root. */
   static async create(name: string = randomNetnsName()): Promise<Netns> {
     checkName('namespace', name, 64);

@@ -1,0 +1,199 @@
+import { parseCidr } from '../core/address.js';
+import type { Clock } from '../core/clock.js';
+import type { Link } from '../link/link.js';
+import { createMemoryPair } from '../link/memory-link.js';
+import { listNetns, Netns } from '../link/netns.js';
+import { PcapTap } from '../link/pcap-tap.js';
+import { PcapWriter } from '../link/pcap-writer.js';
+import { TunLink } from '../link/tun-link.js';
+import { Stack } from '../stack.js';
+import { UsageError } from './io.js';
+
+/** The link flags shared by every subcommand that needs a link (the `tsip` contract). */
+export interface LinkArgs {
+  kind: 'tun' | 'tap' | 'tun-fd' | 'memory';
+  /** Device name for --tun/--tap. */
+  device: string;
+  /** Inherited descriptor for --tun-fd. */
+  fd: number;
+  /** Namespace to put the device in (created if missing, deleted on exit if we created it). */
+  netns: string | null;
+  /** Stack side, CIDR. */
+  addr: string;
+  /** Kernel (or memory peer) side, CIDR. */
+  peer: string;
+  mtu: number;
+  /** Capture every frame of the stack's link here. */
+  pcap: string | null;
+}
+
+export const DEFAULT_LINK: LinkArgs = {
+  kind: 'memory',
+  device: '',
+  fd: -1,
+  netns: null,
+  addr: '192.0.2.2/24',
+  peer: '192.0.2.1/24',
+  mtu: 1500,
+  pcap: null,
+};
+
+/** Link flags and the arguments left for the subcommand. */
+export interface ParsedLinkArgs {
+  link: LinkArgs;
+  /** True when a link flag was given (a subcommand may have its own default otherwise). */
+  explicit: boolean;
+  rest: string[];
+}
+
+/**
+ * Takes the link flags out of `args`: `--tun NAME | --tap NAME | --tun-fd N |
+ * --memory`, `--netns NS`, `--addr CIDR`, `--peer CIDR`, `--mtu N`,
+ * `--pcap FILE`. Throws UsageError on a malformed value.
+ */
+export function parseLinkArgs(args: readonly string[]): ParsedLinkArgs {
+  const link: LinkArgs = { ...DEFAULT_LINK };
+  const rest: string[] = [];
+  let explicit = false;
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    switch (a) {
+      case '--tun':
+      case '--tap':
+        link.kind = a === '--tun' ? 'tun' : 'tap';
+        link.device = value(i++, a);
+        if (Buffer.byteLength(link.device) > 15) throw new UsageError(`${a}: device names are at most 15 bytes`);
+        explicit = true;
+        break;
+      case '--tun-fd':
+        link.kind = 'tun-fd';
+        link.fd = Number(value(i++, a));
+        if (!Number.isInteger(link.fd) || link.fd < 0) throw new UsageError('--tun-fd takes a descriptor number');
+        explicit = true;
+        break;
+      case '--memory':
+        link.kind = 'memory';
+        explicit = true;
+        break;
+      case '--netns':
+        link.netns = value(i++, a);
+        break;
+      case '--addr':
+      case '--peer': {
+        const v = value(i++, a);
+        const c = parseCidr(v);
+        if (c === null || c.family !== 4) throw new UsageError(`${a} takes an IPv4 address/prefix, e.g. 192.0.2.2/24`);
+        if (a === '--addr') link.addr = v;
+        else link.peer = v;
+        break;
+      }
+      case '--mtu':
+        link.mtu = Number(value(i++, a));
+        if (!Number.isInteger(link.mtu) || link.mtu < 576 || link.mtu > 65535) throw new UsageError('--mtu takes 576..65535');
+        break;
+      case '--pcap':
+        link.pcap = value(i++, a);
+        break;
+      default:
+        rest.push(a);
+    }
+  }
+  if (link.netns !== null && (link.kind === 'memory' || link.kind === 'tun-fd')) {
+    throw new UsageError('--netns goes with --tun or --tap');
+  }
+  return { link, explicit, rest };
+}
+
+/** A stack on its link, with whatever was created for it and how to undo it. */
+export interface StackOnLink {
+  readonly stack: Stack;
+  /** For --memory: the in-process peer stack. */
+  readonly peerStack: Stack | null;
+  /** For --netns: the namespace (to run kernel-side programs in). */
+  readonly netns: Netns | null;
+  /** What `ready {json}` reports about the link. */
+  readonly description: Record<string, unknown>;
+  /** Stops the stack(s), flushes the capture, deletes what we created. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Brings a stack up on the link `args` describe. */
+export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip'): Promise<StackOnLink> {
+  const stackAddr = args.addr.split('/')[0]!;
+  const peerAddr = args.peer.split('/')[0]!;
+  let link: Link;
+  let netns: Netns | null = null;
+  let createdNetns = false;
+  let peerStack: Stack | null = null;
+  let device: string | null = null;
+
+  if (args.kind === 'memory') {
+    const [mine, theirs] = createMemoryPair(clock, { mtu: args.mtu, latencyUs: 50, namePrefix: 'mem' });
+    link = mine;
+    peerStack = new Stack({ clock, id: `${id}-peer` });
+    peerStack.addInterface(theirs, { ipv4: [args.peer] });
+  } else if (args.kind === 'tun-fd') {
+    const t = TunLink.adopt(args.fd, { mtu: args.mtu });
+    link = t;
+    device = t.name;
+  } else {
+    const t = TunLink.open({ mode: args.kind, name: args.device, mtu: args.mtu });
+    link = t;
+    device = t.name;
+    try {
+      if (args.netns !== null) {
+        const existing = await listNetns();
+        if (existing.includes(args.netns)) netns = Netns.attach(args.netns);
+        else {
+          netns = await Netns.create(args.netns);
+          createdNetns = true;
+        }
+        await netns.adoptDevice(t.name, { addresses: [args.peer], mtu: args.mtu });
+      } else {
+        // No namespace: the device stays where we are and the kernel's side gets --peer by ioctl.
+        t.configure({ mtu: args.mtu, addresses: [args.peer], up: true });
+      }
+    } catch (e) {
+      t.close();
+      if (createdNetns) await netns?.delete();
+      throw e;
+    }
+  }
+
+  let writer: PcapWriter | null = null;
+  if (args.pcap !== null) {
+    writer = new PcapWriter({ clock, linkType: link.linkType, path: args.pcap });
+    link = new PcapTap(link, writer);
+  }
+  const stack = new Stack({ clock, id });
+  stack.addInterface(link, { ipv4: [args.addr], mtu: args.mtu });
+
+  let closed = false;
+  return {
+    stack,
+    peerStack,
+    netns,
+    description: {
+      link: args.kind,
+      device,
+      netns: netns?.name ?? null,
+      address: stackAddr,
+      peer: peerAddr,
+      mtu: args.mtu,
+      pcap: args.pcap,
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      stack.close();
+      peerStack?.close();
+      writer?.close();
+      if (createdNetns) await netns?.delete();
+    },
+  };
+}
