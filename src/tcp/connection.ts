@@ -4,6 +4,7 @@ import { type Seq, seqDiff } from '../core/seq.js';
 import type { IpAddress, IpSendOptions } from '../ip/types.js';
 import type { AckSample, CongestionControl } from './congestion/types.js';
 import type { Prr } from './prr.js';
+import type { Rack, RackSegmentSource, Tlp } from './rack.js';
 import type { RttEstimator } from './rtt.js';
 import { type TcpHost, Notify } from './host.js';
 import { OooQueue } from './ooo-queue.js';
@@ -130,6 +131,10 @@ export class TcpConnection {
   rcvBufSize: number;
   /** Linux rcv_ssthresh: current ceiling of the advertised window, grows as data arrives. */
   rcvSsthresh = 0;
+  /** Receive-buffer auto-tuning (Linux rcvq_space): bytes read since `rcvqTime`, and the last measured per-RTT amount. */
+  rcvqCopied = 0;
+  rcvqTime = 0;
+  rcvqSpace = 0;
   /** Estimate of the peer's segment size (for delayed-ACK decisions). */
   rcvMss = 536;
   readonly recvBuf = new RecvBuffer();
@@ -177,12 +182,24 @@ export class TcpConnection {
   recover = 0 as Seq;
   /** Set after an RTO until the lost data is repaired (Linux CA_Loss). */
   inLoss = false;
-  /** RACK state (RFC 8985 §6.1). */
-  rackXmitTime = 0;
-  rackEndSeq = 0 as Seq;
-  rackOrder = 0;
-  rackRtt = 0;
-  reorderSeen = false;
+  /**
+   * Spurious-retransmission undo (Linux undo_marker / undo_retrans, RFC 2883
+   * §4.2 and the timestamp check of RFC 3522): whether an undoable episode is
+   * open, its retransmissions not yet reported as duplicates, and the TSval
+   * of its first retransmission (-1: none).
+   */
+  undoActive = false;
+  undoMarker = 0 as Seq;
+  undoRetrans = 0;
+  undoTs = -1;
+  /** RACK-TLP state (RFC 8985), created on first use for SACK connections. */
+  rack: Rack | null = null;
+  tlp: Tlp | null = null;
+  rackWalker: RackSegmentSource | null = null;
+  /** Reordering-timer delay RACK asked for after the last loss detection, µs (0: none). */
+  rackTimeoutUs = 0;
+  /** End of the D-SACK block of the ACK being processed, or null. */
+  dsackEnd: Seq | null = null;
   /** Last soft error from ICMP (RFC 5927), reported if the connection times out. */
   softError: ErrnoCode | null = null;
   /** Last reply to an out-of-window segment without data (rate limit), µs. */

@@ -1,7 +1,6 @@
 import type { IpAddress } from '../ip/types.js';
 import type { TcpConnection, TcpSocketOptions } from './connection.js';
 import { Notify } from './host.js';
-import { TcpState } from './state.js';
 
 /** Listener notifications (run after the stack unwinds, like connection ones). */
 export interface TcpListenerHandler {
@@ -145,10 +144,5 @@ export class TcpListener {
   /** Delivers queued notifications (called by the layer). */
   deliverNotifications(bits: number): void {
     if (bits & Notify.CONNECTED && !this.closed && this.acceptQueue.length > 0) this.handler?.onConnection?.(this);
-  }
-
-  /** True if `c` is a live child of this listener. */
-  owns(c: TcpConnection): boolean {
-    return c.listener === this && c.state !== TcpState.CLOSED;
   }
 }

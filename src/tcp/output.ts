@@ -307,6 +307,10 @@ export function retransmit(c: TcpConnection, seg: SentSegment, now: number): voi
   if (seg.fin) flags |= FIN;
   if (c.inRecovery) c.prr?.onSent(Math.max(len, 1));
   emit(c, seg.start, flags, off, len);
+  if (c.undoActive) {
+    c.undoRetrans++;
+    if (c.undoTs < 0 && c.tsOk) c.undoTs = c.tsNow();
+  }
   // Linux retrans_stamp: when the first retransmitted segment was originally sent.
   if (c.retransStamp < 0) c.retransStamp = seg.sentAt;
   c.rtx.retransmitted(seg, now);
@@ -323,6 +327,7 @@ export function retransmit(c: TcpConnection, seg: SentSegment, now: number): voi
 export function afterRead(c: TcpConnection, n: number): void {
   const s = c.state;
   if (s !== TcpState.ESTABLISHED && s !== TcpState.FIN_WAIT_1 && s !== TcpState.FIN_WAIT_2) return;
+  autotune(c, n);
   const shown = seqDiff(seqAdd(c.rcvWup, c.rcvWnd), c.rcvNxt);
   const clamp = winFromSpace(c.rcvBufSize);
   if (2 * shown <= clamp) {
@@ -332,7 +337,28 @@ export function afterRead(c: TcpConnection, n: number): void {
       sendAck(c);
     }
   }
-  void n;
+}
+
+/**
+ * Receive-buffer auto-tuning (Linux tcp_rcv_space_adjust, "DRS"): once per
+ * RTT, if the application consumed more than the last round, size the
+ * buffer for twice that plus some segments, up to tcp_rmem[2]. A buffer set
+ * with SO_RCVBUF is left alone, as in Linux.
+ */
+function autotune(c: TcpConnection, n: number): void {
+  const cfg = c.host.config;
+  if (!cfg.moderateRcvbuf || c.options.rcvBuf > 0) return;
+  const now = c.host.ctx.clock.now();
+  c.rcvqCopied += n;
+  const rtt = c.rtt.srttUs;
+  if (rtt <= 0 || now - c.rcvqTime < rtt) return;
+  const copied = c.rcvqCopied;
+  c.rcvqCopied = 0;
+  c.rcvqTime = now;
+  if (copied <= c.rcvqSpace) return;
+  c.rcvqSpace = copied;
+  const want = Math.min(cfg.rmem[2], 2 * (2 * copied + 16 * c.advMss));
+  if (want > c.rcvBufSize) c.rcvBufSize = want;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { TcpConnection } from './connection.js';
 import type { TcpOptions } from './options.js';
 import * as out from './output.js';
 import { Prr } from './prr.js';
-import type { SentSegment } from './rtx-queue.js';
+import { rackDelivered, rackDetectLoss, rackOf, tlpOf } from './rack-tlp.js';
 import * as timers from './timers.js';
 
 /**
@@ -13,8 +13,8 @@ import * as timers from './timers.js';
  * 6582, SACK-based RFC 6675), and congestion-window growth.
  */
 
-/** Processes the SACK blocks of an ACK; returns newly SACKed bytes. */
-function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq): number {
+/** Processes the SACK blocks of an ACK; returns newly SACKed bytes (c.dsackEnd notes a D-SACK). */
+function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq, now: number, tsEcr: number): number {
   let added = 0;
   const counters = c.host.ctx.counters;
   for (let i = 0; i < opts.sackCount; i++) {
@@ -27,25 +27,18 @@ function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq): number {
     // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a D-SACK.
     if (i === 0 && (seqLe(e, ack) || (opts.sackCount > 1 && seqGe(s, opts.sackBlocks[2]! as Seq) && seqLe(e, opts.sackBlocks[3]! as Seq)))) {
       counters.TcpExtTCPDSACKRecv++;
+      c.dsackEnd = e;
+      // A duplicate of data retransmitted in this episode: one retransmission was not needed.
+      if (c.undoActive && c.undoRetrans > 0 && seqGt(e, c.undoMarker) && seqLe(e, c.sndNxt)) c.undoRetrans--;
       continue;
     }
     if (seqLe(e, c.sndUna) || seqGt(e, c.sndNxt)) {
       counters.TcpExtTCPSACKDiscard++;
       continue;
     }
-    added += c.rtx.markSacked(seqGt(s, c.sndUna) ? s : c.sndUna, e, (seg) => noteDelivered(c, seg));
+    added += c.rtx.markSacked(seqGt(s, c.sndUna) ? s : c.sndUna, e, (seg) => rackDelivered(c, seg, now, tsEcr));
   }
   return added;
-}
-
-/** RACK (RFC 8985 §6.2 step 2): remember the most recently sent delivered segment. */
-function noteDelivered(c: TcpConnection, seg: SentSegment): void {
-  if (seg.order > c.rackOrder) {
-    c.rackOrder = seg.order;
-    c.rackXmitTime = seg.sentAt;
-    c.rackEndSeq = seg.end;
-    if (seg.retrans === 0) c.rackRtt = c.host.ctx.clock.now() - seg.sentAt;
-  }
 }
 
 /**
@@ -78,9 +71,11 @@ function markLostFromSacks(c: TcpConnection): boolean {
 }
 
 /** Starts fast recovery (RFC 5681 §3.2 steps 2–3, RFC 6675 §5 step 4). */
-function enterRecovery(c: TcpConnection): void {
+export function enterRecovery(c: TcpConnection): void {
   const counters = c.host.ctx.counters;
   c.inRecovery = true;
+  c.tlp?.reset();
+  openUndo(c);
   c.recover = c.sndNxt;
   const flight = c.pipe();
   const priorCwnd = c.cc.cwnd;
@@ -91,8 +86,10 @@ function enterRecovery(c: TcpConnection): void {
   else counters.TcpExtTCPRenoRecovery++;
   counters.TcpExtTCPFastRetrans++;
   const first = c.rtx.first();
-  if (first !== undefined && !first.sacked) c.rtx.markLost(first);
-  if (c.sackOk) markLostFromSacks(c);
+  if (c.rack === null || c.rtx.lostBytes === 0) {
+    if (first !== undefined && !first.sacked) c.rtx.markLost(first);
+    if (c.sackOk && c.rack === null) markLostFromSacks(c);
+  }
   // The first retransmission goes out regardless of cwnd (RFC 5681 §3.2 step 3).
   const seg = c.rtx.firstLost();
   if (seg !== undefined) {
@@ -109,8 +106,22 @@ function enterRecovery(c: TcpConnection): void {
  */
 export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: boolean): number {
   const now = c.host.ctx.clock.now();
+  const counters = c.host.ctx.counters;
+  const tsEcr = c.tsOk && opts.hasTimestamp ? opts.tsEcr : -1;
+  rackOf(c);
+  c.dsackEnd = null;
   let newlySacked = 0;
-  if (c.sackOk && opts.sackCount > 0) newlySacked = processSack(c, opts, ack);
+  if (c.sackOk && opts.sackCount > 0) newlySacked = processSack(c, opts, ack, now, tsEcr);
+  const tlp = tlpOf(c);
+  if (tlp !== null && tlp.endSeq !== null) {
+    const pure = isPureDup && newlySacked === 0 && ack === c.sndUna;
+    if (tlp.onAck(ack, c.dsackEnd, pure) === 'loss-repaired') {
+      // RFC 8985 §7.4.2: the probe repaired a loss: reduce cwnd once.
+      c.cc.onCongestionEvent('loss-probe', now, c.pipe(), c.mss);
+      c.cc.onRecoveryEnd(now);
+      c.host.ctx.counters.TcpExtTCPLossProbeRecovery++;
+    }
+  }
 
   if (seqGt(ack, c.sndUna)) {
     const acked = seqDiff(ack, c.sndUna);
@@ -119,14 +130,17 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     let dataAcked = 0;
     c.rtx.ackTo(ack, (s) => {
       if (sample < 0 && s.retrans === 0) sample = now - s.sentAt;
-      noteDelivered(c, s);
+      rackDelivered(c, s, now, tsEcr);
     });
     if (sample < 0 && c.tsOk && opts.hasTimestamp && opts.tsEcr !== 0) {
       // RFC 7323 §4.1: timestamps give samples even for retransmitted data.
       const ticks = (c.tsNow() - opts.tsEcr) | 0;
       if (ticks >= 0) sample = Math.max(1, ticks) * c.host.config.tsTickUs;
     }
-    if (sample >= 0) c.rtt.sample(Math.max(sample, 1), now, ack, c.sndNxt);
+    if (sample >= 0) {
+      c.rtt.sample(Math.max(sample, 1), now, ack, c.sndNxt);
+      c.tlp?.onRttSample();
+    }
     // Bytes of the send buffer covered (the FIN's sequence number is not data).
     dataAcked = acked;
     if (c.finSent && seqGe(ack, seqAdd(c.finSeq, 1))) dataAcked--;
@@ -142,10 +156,14 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
 
     if (c.inRecovery) {
       if (seqGe(ack, c.recover)) {
-        // Full ACK: recovery ends (RFC 6582 §3.2 step 3; Linux tcp_end_cwnd_reduction).
+        // Full ACK: recovery ends (RFC 6582 §3.2 step 3; Linux tcp_end_cwnd_reduction),
+        // undone if every retransmission proved spurious (Linux tcp_try_undo_recovery).
         c.inRecovery = false;
         c.renoSackedBytes = 0;
-        c.cc.onRecoveryEnd(now);
+        if (mayUndo(c, tsEcr) && c.cc.undo()) counters.TcpExtTCPFullUndo++;
+        else c.cc.onRecoveryEnd(now);
+        c.undoActive = false;
+        c.rack?.onRecoveryExit();
       } else {
         // Partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5; RFC 6675 §5.1).
         const first = c.rtx.first();
@@ -154,25 +172,34 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
           c.rtx.markLost(first);
           newLoss = true;
         }
-        if (c.sackOk) newLoss = markLostFromSacks(c) || newLoss;
+        if (c.sackOk && c.rack === null) newLoss = markLostFromSacks(c) || newLoss;
         prrAck(c, acked + newlySacked, !newLoss);
       }
     } else {
-      if (c.inLoss && seqGe(ack, c.recover)) c.inLoss = false;
-      if (c.inLoss && c.sackOk) markLostFromSacks(c);
+      if (c.inLoss && seqGe(ack, c.recover)) {
+        c.inLoss = false;
+        if (mayUndo(c, tsEcr) && c.cc.undo()) counters.TcpExtTCPLossUndo++;
+        c.undoActive = false;
+        c.rack?.onRecoveryExit();
+      }
+      if (c.inLoss && c.sackOk && c.rack === null) markLostFromSacks(c);
       ccAck(c, dataAcked + newlySacked, sample, now);
     }
-    // RFC 6298 §5.2/5.3: restart the timer, or stop it when nothing is outstanding.
-    if (seqDiff(c.sndNxt, c.sndUna) > 0) timers.armRto(c);
-    else timers.stopRtx(c);
+    afterAck(c, now);
     return acked;
   }
 
   // SEG.ACK == SND.UNA: maybe a duplicate ACK (RFC 5681 §2, RFC 6675 §2 with SACK).
   const outstanding = seqDiff(c.sndNxt, c.sndUna) > 0;
-  if (!outstanding || ack !== c.sndUna) return 0;
+  if (!outstanding || ack !== c.sndUna) {
+    afterAck(c, now);
+    return 0;
+  }
   const dup = c.sackOk ? newlySacked > 0 || (isPureDup && opts.sackCount === 0) : isPureDup;
-  if (!dup) return 0;
+  if (!dup) {
+    afterAck(c, now);
+    return 0;
+  }
   c.dupAcks++;
   if (!c.sackOk) {
     // Each duplicate ACK means a segment left the network (Linux tcp_add_reno_sack).
@@ -180,15 +207,36 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     c.renoSackedBytes = Math.min(c.renoSackedBytes + c.mss, Math.max(0, flight - c.mss));
   }
   if (c.inRecovery) {
-    if (c.sackOk) markLostFromSacks(c);
+    if (c.sackOk && c.rack === null) markLostFromSacks(c);
     prrAck(c, c.sackOk ? newlySacked : c.mss, false);
+    afterAck(c, now);
     return 0;
   }
+  // With RACK on, time-based detection replaces the DupThresh rule (Linux
+  // tcp_time_to_recover); its reordering window is 0 until reordering is seen,
+  // so three SACKed segments still trigger recovery at once.
   const thresh = c.host.config.reordering;
-  if (c.dupAcks >= thresh || (c.sackOk && newlySacked > 0 && markLostFromSacksProbe(c))) {
+  if (c.rack === null && (c.dupAcks >= thresh || (c.sackOk && newlySacked > 0 && markLostFromSacksProbe(c)))) {
     enterRecovery(c);
   }
+  afterAck(c, now);
   return 0;
+}
+
+/**
+ * Common tail of ACK processing: RACK loss detection (RFC 8985 §6.2 step 5)
+ * — which may start recovery — then the retransmission / probe / reordering
+ * timer (RFC 6298 §5.2–5.3, RFC 8985 §6.3, §7.2).
+ */
+function afterAck(c: TcpConnection, now: number): void {
+  const r = c.rack;
+  if (r !== null) {
+    r.onAckDsack(c.dsackEnd !== null, c.sndUna, c.sndNxt);
+    const marked = rackDetectLoss(c, now, false);
+    if (marked > 0 && !c.inRecovery && !c.inLoss) enterRecovery(c);
+  }
+  if (seqDiff(c.sndNxt, c.sndUna) > 0) timers.armRetransmitTimer(c);
+  else timers.stopRtx(c);
 }
 
 /** RFC 6675 §5 step (4)(b): would the scoreboard declare SND.UNA lost? */
@@ -229,4 +277,30 @@ function ccAck(c: TcpConnection, acked: number, rttUs: number, now: number): voi
   s.sndUna = c.sndUna;
   s.sndNxt = c.sndNxt;
   c.cc.onAck(s);
+  // Send-buffer auto-tuning (Linux tcp_sndbuf_expand): room for two windows'
+  // worth of data, up to tcp_wmem[2], unless SO_SNDBUF fixed the size.
+  if (c.options.sndBuf === 0) {
+    const want = Math.min(c.host.config.wmem[2], 2 * Math.max(c.cc.cwnd, c.sndWnd));
+    if (want > c.sndBufSize) c.sndBufSize = want;
+  }
+}
+
+/** Opens an undoable episode (Linux tcp_init_undo) unless one is already open. */
+export function openUndo(c: TcpConnection): void {
+  if (c.undoActive) return;
+  c.undoActive = true;
+  c.undoMarker = c.sndUna;
+  c.undoRetrans = 0;
+  c.undoTs = -1;
+}
+
+/**
+ * Linux tcp_may_undo: every retransmission of the episode was reported as a
+ * duplicate (D-SACK, RFC 2883 §4.2), or the ACK echoes a timestamp older than
+ * the first retransmission, so it answers an original (Eifel, RFC 3522).
+ */
+function mayUndo(c: TcpConnection, tsEcr: number): boolean {
+  if (!c.undoActive) return false;
+  if (c.undoRetrans <= 0) return true;
+  return tsEcr >= 0 && c.undoTs >= 0 && tsEcr !== 0 && ((tsEcr - c.undoTs) | 0) < 0;
 }

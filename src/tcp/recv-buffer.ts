@@ -113,9 +113,9 @@ export class RecvBuffer {
       if (this.len === 0) {
         this.chunks = [];
         this.head = 0;
-        // Keep a block that still has most of its room; release a mostly used
-        // one so that an idle connection does not pin a large block.
-        if (this.block !== null && this.blockUsed * 2 > this.block.length) {
+        // Keep a large block that still has most of its room (bulk transfer);
+        // release small or mostly used ones so an idle connection pins nothing.
+        if (this.block !== null && (this.blockUsed * 2 > this.block.length || this.block.length <= 4096)) {
           this.block = null;
           this.blockUsed = 0;
         }

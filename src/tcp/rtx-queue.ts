@@ -42,6 +42,8 @@ export class RtxQueue {
   sackedBytes = 0;
   /** Bytes marked lost and not yet retransmitted. */
   lostBytes = 0;
+  /** Segments retransmitted and still outstanding (neither acked nor SACKed). */
+  retransOutstanding = 0;
   private orderCounter = 0;
 
   get count(): number {
@@ -86,6 +88,7 @@ export class RtxQueue {
       s.lost = false;
       this.lostBytes -= s.length;
     }
+    if (s.retrans === 0 && !s.sacked) this.retransOutstanding++;
     s.retrans++;
     s.sentAt = now;
     s.order = ++this.orderCounter;
@@ -102,6 +105,7 @@ export class RtxQueue {
       const s = this.segs[this.head]!;
       if (seqLe(s.end, ack)) {
         each(s);
+        if (s.retrans > 0 && !s.sacked) this.retransOutstanding--;
         this.forget(s, s.length);
         this.segs[this.head] = undefined as unknown as SentSegment;
         this.head++;
@@ -124,6 +128,7 @@ export class RtxQueue {
       this.head = 0;
       this.sackedBytes = 0;
       this.lostBytes = 0;
+      this.retransOutstanding = 0;
     } else if (this.head > 256 && this.head * 2 > this.segs.length) {
       this.segs = this.segs.slice(this.head);
       this.head = 0;
@@ -144,6 +149,7 @@ export class RtxQueue {
       if (seqGe(s.start, end)) break;
       if (s.sacked || seqLt(s.start, start) || seqGt(s.end, end)) continue;
       this.forget(s, s.length);
+      if (s.retrans > 0) this.retransOutstanding--;
       s.lost = false;
       s.sacked = true;
       this.sackedBytes += s.length;
@@ -192,6 +198,7 @@ export class RtxQueue {
     rest.syn = false;
     rest.fin = s.fin;
     rest.order = s.order;
+    if (rest.retrans > 0 && !rest.sacked) this.retransOutstanding++;
     s.end = rest.start;
     s.fin = false;
     this.segs.splice(idx + 1, 0, rest);
@@ -204,6 +211,7 @@ export class RtxQueue {
     this.head = 0;
     this.sackedBytes = 0;
     this.lostBytes = 0;
+    this.retransOutstanding = 0;
   }
 
   /** Iterates segments in order (for scoreboard scans). */

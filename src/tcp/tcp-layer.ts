@@ -282,13 +282,12 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
    * had ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
    * Window 0, no options (as Linux tcp_v4_send_reset).
    */
-  sendResetFor(family: 4 | 6, src: IpAddress, dst: IpAddress, srcPort: number, dstPort: number, seq: number, ack: number, withAck: boolean): void {
+  sendResetFor(_family: 4 | 6, src: IpAddress, dst: IpAddress, srcPort: number, dstPort: number, seq: number, ack: number, withAck: boolean): void {
     const pkt = PacketBuffer.alloc(TCP_HEADER_LEN);
     writeTcpFixed(pkt.buf, pkt.start, srcPort, dstPort, seq, withAck ? ack : 0, withAck ? RST | ACK : RST, 0, 0);
     fillTcpChecksum(pkt.buf, pkt.start, TCP_HEADER_LEN, src, dst);
     this.ctx.counters.TcpOutSegs++;
     this.ctx.counters.TcpOutRsts++;
-    void family;
     this.ip.send({ dst, src, protocol: IPPROTO_TCP, dontFragment: true }, pkt);
   }
 

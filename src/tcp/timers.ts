@@ -1,6 +1,8 @@
 import { type ErrnoCode } from '../core/errno.js';
 import { Timer } from '../core/scheduler.js';
-import { seqDiff } from '../core/seq.js';
+import { seqAdd, seqDiff } from '../core/seq.js';
+import { rackDetectLoss, segmentsInFlight, tlpOf } from './rack-tlp.js';
+import { enterRecovery, openUndo } from './recovery.js';
 import { timeWaitUs } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { Notify } from './host.js';
@@ -45,12 +47,38 @@ export function armRto(c: TcpConnection): void {
   c.host.ctx.timers.armIn(rtxTimer(c), Math.max(rto, 1));
 }
 
+/**
+ * The timer for outstanding data after an ACK or a transmission: RACK's
+ * reordering timer if it asked for one (RFC 8985 §6.3), else a tail loss
+ * probe (§7.2) when allowed, else the RTO (RFC 6298 §5.3).
+ */
+export function armRetransmitTimer(c: TcpConnection): void {
+  const now = c.host.ctx.clock.now();
+  if (c.rackTimeoutUs > 0) {
+    c.rtxKind = 'rack';
+    c.host.ctx.timers.armIn(rtxTimer(c), c.rackTimeoutUs);
+    c.rackTimeoutUs = 0;
+    return;
+  }
+  const tlp = tlpOf(c);
+  if (tlp !== null && c.backoff === 0 && tlp.canSchedule(seqDiff(c.sndNxt, c.sndUna) > 0, c.sackOk, c.inRecovery || c.inLoss)) {
+    const first = c.rtx.first();
+    const rtoLeft = first !== undefined ? first.sentAt + currentRto(c) - now : 0;
+    const pto = tlp.pto(c.rtt.srttUs, c.rtt.hasSample, segmentsInFlight(c), rtoLeft);
+    c.rtxKind = 'tlp';
+    c.host.ctx.timers.armIn(rtxTimer(c), Math.max(pto, 1));
+    return;
+  }
+  armRto(c);
+}
+
 /** After transmitting: keep the right timer running (RFC 6298 §5.1, §5.2; persist when the window is closed). */
 export function afterOutput(c: TcpConnection): void {
   const t = c.host.ctx.timers;
   const outstanding = seqDiff(c.sndNxt, c.sndUna) > 0;
   if (outstanding) {
-    if (!c.rtxTimer?.armed || c.rtxKind === 'persist') armRto(c);
+    // A pending probe moves with new data (Linux re-arms the PTO after each send).
+    if (!c.rtxTimer?.armed || c.rtxKind === 'persist' || c.rtxKind === 'tlp') armRetransmitTimer(c);
     return;
   }
   const unsent = c.sendBuf.length - seqDiff(c.sndNxt, c.sndUna);
@@ -92,6 +120,8 @@ function onRtxTimer(c: TcpConnection): void {
     switch (c.rtxKind) {
       case 'syn': synTimeout(c); break;
       case 'persist': persistTimeout(c); break;
+      case 'tlp': probeTimeout(c); break;
+      case 'rack': reorderTimeout(c); break;
       default: retransmitTimeout(c); break;
     }
   } finally {
@@ -111,6 +141,47 @@ function synTimeout(c: TcpConnection): void {
   out.sendSyn(c, true);
 }
 
+/** RFC 8985 §7.3: the probe timeout fired — send one segment to elicit an ACK. */
+function probeTimeout(c: TcpConnection): void {
+  const tlp = c.tlp;
+  if (seqDiff(c.sndNxt, c.sndUna) <= 0) return;
+  if (tlp === null || !tlp.canSend()) {
+    armRto(c);
+    return;
+  }
+  const now = c.host.ctx.clock.now();
+  const offset = seqDiff(c.sndNxt, c.sndUna);
+  const unsent = c.sendBuf.length - offset;
+  const usable = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt);
+  let isRetrans = false;
+  if (unsent > 0 && usable >= Math.min(unsent, c.mss)) {
+    out.sendProbe(c);
+  } else {
+    const last = c.rtx.last();
+    if (last === undefined) return;
+    if (last.length - (last.fin ? 1 : 0) > c.mss) {
+      // Probe with the last MSS of data only (Linux tcp_send_loss_probe).
+      c.rtx.split(last, last.length - (last.fin ? 1 : 0) - c.mss);
+    }
+    out.retransmit(c, c.rtx.last()!, now);
+    isRetrans = true;
+  }
+  tlp.onProbeSent(c.sndNxt, isRetrans);
+  c.host.ctx.counters.TcpExtTCPLossProbes++;
+  armRto(c);
+}
+
+/** RFC 8985 §6.3: the reordering timer fired — run loss detection again. */
+function reorderTimeout(c: TcpConnection): void {
+  if (seqDiff(c.sndNxt, c.sndUna) <= 0) return;
+  const marked = rackDetectLoss(c, c.host.ctx.clock.now(), true);
+  if (marked > 0) {
+    if (!c.inRecovery && !c.inLoss) enterRecovery(c);
+    out.tcpOutput(c);
+  }
+  armRetransmitTimer(c);
+}
+
 /** RFC 6298 §5.4–5.7 and RFC 5681 §3.1: retransmission timeout. */
 function retransmitTimeout(c: TcpConnection): void {
   if (seqDiff(c.sndNxt, c.sndUna) <= 0) return;
@@ -125,7 +196,12 @@ function retransmitTimeout(c: TcpConnection): void {
   counters.TcpExtTCPTimeouts++;
   // RFC 5681 §3.1 eq. 4; a repeated timeout of the same episode keeps ssthresh (Linux tcp_enter_loss).
   c.cc.onRto(c.host.ctx.clock.now(), c.pipe(), c.mss, c.inLoss && c.backoff > 0);
+  if (!c.inLoss) {
+    c.undoActive = false;
+    openUndo(c);
+  }
   c.inLoss = true;
+  c.tlp?.reset();
   c.inRecovery = false;
   c.recover = c.sndNxt;
   c.dupAcks = 0;

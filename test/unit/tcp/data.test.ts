@@ -168,7 +168,7 @@ describe('sending (ESTABLISHED)', () => {
 
   it('fast retransmit after three duplicate ACKs (fr-4pkt.pkt, no SACK)', () => {
     const t = new Testbed();
-    const { c } = t.passiveOpen('mss 1460,nop,wscale 7', 'mss 1460,nop,wscale 8');
+    const { c } = t.passiveOpen('mss 1460,nop,wscale 7', 'mss 1460,nop,wscale 8', 1, 100_000);
     expect(c.write(new Uint8Array(5840))).toBe(5840);
     t.out('.', 1, 1460, { ack: 1 });
     t.out('.', 1461, 1460, { ack: 1 });
@@ -195,7 +195,7 @@ describe('sending (ESTABLISHED)', () => {
 
   it('fast retransmit with SACK (fr-4pkt-sack.pkt)', () => {
     const t = new Testbed();
-    const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8');
+    const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(5840));
     for (let i = 0; i < 4; i++) t.out(i === 3 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
     t.advance(100_000);
@@ -227,5 +227,75 @@ describe('sending (ESTABLISHED)', () => {
     t.in('.', 1, 0, { ack: 101, win: 257 });
     expect(c.info().backoff).toBe(0);
     expect(t.counters.TcpExtTCPTimeouts).toBe(2);
+  });
+});
+
+describe('RACK-TLP (RFC 8985)', () => {
+  it('sends a tail loss probe (the last segment) after 2·SRTT + 2 ms, then the RTO', () => {
+    const t = new Testbed();
+    const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
+    c.write(new Uint8Array(2920));
+    t.out('.', 1, 1460, { ack: 1 });
+    t.out('P.', 1461, 1460, { ack: 1 });
+    const pto = 2 * c.info().srttUs + 2000;
+    t.quietFor(pto - 1);
+    t.advance(1);
+    t.out('P.', 1461, 1460, { ack: 1 }); // the probe: the highest segment again
+    expect(t.counters.TcpExtTCPLossProbes).toBe(1);
+    // One RTT later the probe is SACKed: RACK marks the first segment lost (sent before it, RTT + reo_wnd ago).
+    t.advance(100_000);
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
+    t.out('.', 1, 1460, { ack: 1 });
+    t.in('.', 1, 0, { ack: 2921, win: 257 });
+    expect(c.info().inRecovery).toBe(false);
+    t.none();
+  });
+
+  it('marks a lost retransmission lost again by time, without waiting for an RTO', () => {
+    const t = new Testbed();
+    const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
+    c.write(new Uint8Array(1460 * 6));
+    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    t.advance(100_000);
+    // Segment 1 is lost; 2..4 are SACKed: recovery, retransmit 1.
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:4381,nop,nop' });
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:5841,nop,nop' });
+    t.out('.', 1, 1460, { ack: 1 });
+    // New data goes out after the retransmission as SACKs arrive (PRR).
+    c.write(new Uint8Array(1460 * 2));
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:8761,nop,nop' });
+    const sent = t.pending().filter((x) => x.payload.length > 0);
+    expect(sent.length).toBeGreaterThan(0);
+    while (t.pending().length) t.next();
+    const retransBefore = t.counters.TcpRetransSegs;
+    // The retransmission of 1 is lost too; the new data is SACKed an RTT later.
+    t.advance(100_000);
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:11681,nop,nop' });
+    t.out('.', 1, 1460, { ack: 1 }); // RACK: sent before a delivered segment, RTT ago → lost again
+    expect(t.counters.TcpRetransSegs).toBe(retransBefore + 1);
+    expect(t.counters.TcpExtTCPTimeouts).toBe(0);
+  });
+});
+
+describe('undo of spurious retransmissions', () => {
+  it('restores cwnd when a D-SACK shows the fast retransmission was not needed (RFC 2883 §4.2, Linux undo)', () => {
+    const t = new Testbed();
+    const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
+    c.write(new Uint8Array(1460 * 6));
+    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    const cwndBefore = c.info().cwndBytes;
+    t.advance(100_000);
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:4381,nop,nop' });
+    t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:5841,nop,nop' });
+    t.out('.', 1, 1460, { ack: 1 });
+    expect(c.info().inRecovery).toBe(true);
+    // The original arrived after all (reordering): everything is ACKed, and the retransmission is D-SACKed.
+    t.in('.', 1, 0, { ack: 8761, win: 257, opts: 'sack 1:1461,nop,nop' });
+    expect(c.info().inRecovery).toBe(false);
+    expect(t.counters.TcpExtTCPFullUndo).toBe(1);
+    expect(t.counters.TcpExtTCPDSACKRecv).toBe(1);
+    expect(c.info().cwndBytes).toBeGreaterThanOrEqual(cwndBefore);
   });
 });

@@ -1,76 +1,121 @@
 import { describe, expect, it } from 'vitest';
-import { ACK, buildTcp, RST } from '../../../src/tcp/header.js';
-import { encodeTcpOptionList } from '../../../src/tcp/options.js';
-import { decodeCookieTimestamp } from '../../../src/tcp/syncookies.js';
-import { LOCAL, REMOTE, Testbed } from './helpers/testbed.js';
+import { parseIPv4, parseIPv6 } from '../../../src/core/address.js';
+import { VirtualClock } from '../../../src/core/clock.js';
+import { SeededRandom } from '../../../src/core/random.js';
+import { seq, seqAdd, type Seq } from '../../../src/core/seq.js';
+import {
+  SYNCOOKIE_PERIOD_US,
+  SynCookies,
+  cookieTimestamp,
+  decodeCookieTimestamp,
+} from '../../../src/tcp/syncookies.js';
 
-describe('SYN queue overflow → SYN cookies (RFC 4987 §3.6, Linux)', () => {
-  it('answers statelessly with a cookie that encodes wscale/SACK in the TSval, and completes on the ACK', () => {
-    const t = new Testbed();
-    const l = t.tcp.listen({ port: 8080, backlog: 1 });
-    t.in('S', 0, 0, { win: 32792, opts: 'mss 1460,sackOK,TS val 10 ecr 0,nop,wscale 7' });
-    t.out('S.', 0, 0, { ack: 1, opts: 'mss 1460,sackOK,TS val 100 ecr 10,nop,wscale 8' });
-    expect(l.halfOpen).toBe(1);
-    // A second SYN finds the SYN queue full.
-    t.remotePort = 40001; t.remoteIsn = 77_000; t.localIsn = null;
-    const connsBefore = t.tcp.connectionCount;
-    t.in('S', 0, 0, { win: 32792, opts: 'mss 1400,sackOK,TS val 20 ecr 0,nop,wscale 7' });
-    const synAck = t.next();
-    expect(synAck.flags).toBe(0x12);
-    expect(t.tcp.connectionCount).toBe(connsBefore); // no state kept
-    expect(t.counters.TcpExtSyncookiesSent).toBe(1);
-    const ts = new DataView(synAck.options.buffer, synAck.options.byteOffset + 8, 8);
-    const tsVal = ts.getUint32(0);
-    t.localIsn = synAck.seq;
-    const ack = (tsEcr: number, ackOff: number): Uint8Array => buildTcp({
-      srcPort: 40001, dstPort: 8080, seq: 77_001, ack: (synAck.seq + ackOff) >>> 0, flags: ACK, window: 257,
-      options: encodeTcpOptionList([{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: 21, ecr: tsEcr }]),
-    }, REMOTE, LOCAL);
-    // A forged cookie (wrong ACK number) fails and is reset.
-    t.inRaw(ack(tsVal, 1 + 5 * 2 ** 24));
-    expect(t.counters.TcpExtSyncookiesFailed).toBe(1);
-    expect(t.next().flags).toBe(RST);
-    t.inRaw(ack(tsVal, 1));
-    expect(t.counters.TcpExtSyncookiesRecv).toBe(1);
-    expect(l.pending).toBe(1);
-    const c = l.accept()!;
-    expect(c.info()).toMatchObject({ state: 'ESTABLISHED', mss: 1300 - 12, sndWscale: 7, rcvWscale: 8, sack: true, timestamps: true });
-    c.write(new Uint8Array(10));
-    const d = t.next();
-    expect(d.seq).toBe((synAck.seq + 1) >>> 0);
-    expect(d.payload.length).toBe(10);
-    expect(decodeCookieTimestamp(7 | 16)).toEqual({ wscale: 7, sackPermitted: true, ecn: false });
+const L = parseIPv4('192.0.2.2')!;
+const R = parseIPv4('192.0.2.1')!;
+const PEER_ISN = seq(0x1234_5678);
+
+function setup(seed = 1, start = 0): { clock: VirtualClock; sc: SynCookies } {
+  const clock = new VirtualClock(start);
+  return { clock, sc: new SynCookies(clock, new SeededRandom(seed)) };
+}
+
+/** The final ACK of the handshake: SEQ = peer ISN + 1, ACK = cookie + 1. */
+function check(sc: SynCookies, isn: Seq, opts: { tsEcr?: number; lport?: number; peerIsn?: Seq } = {}) {
+  return sc.validate(L, opts.lport ?? 8080, R, 40000, seqAdd(opts.peerIsn ?? PEER_ISN, 1), seqAdd(isn, 1), opts.tsEcr ?? -1);
+}
+
+describe('SYN cookies (Linux layout)', () => {
+  it('round-trips the MSS class through the ISN', () => {
+    const { sc } = setup();
+    for (const [offered, table] of [
+      [1460, 1460],
+      [1500, 1460],
+      [1459, 1440],
+      [1440, 1440],
+      [1400, 1300],
+      [1300, 1300],
+      [1200, 536],
+      [500, 536], // Linux's smallest entry even below it
+    ] as const) {
+      const c = sc.makeIsn(L, 8080, R, 40000, PEER_ISN, offered);
+      expect(c.mss, `offered ${offered}`).toBe(table);
+      const r = check(sc, c.isn);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.value).toEqual({ mss: table, wscale: -1, sackPermitted: false, ecn: false, fromTimestamp: false });
+    }
   });
 
-  it('without a timestamp, the cookie SYN-ACK carries only the MSS', () => {
-    const t = new Testbed();
-    t.tcp.listen({ port: 8080, backlog: 1 });
-    t.in('S', 0, 0, { win: 32792, opts: 'mss 1460,sackOK,nop,nop,nop,wscale 7' });
-    t.out('S.', 0, 0, { ack: 1, opts: 'mss 1460,nop,nop,sackOK,nop,wscale 8' });
-    t.remotePort = 40001; t.localIsn = null;
-    t.in('S', 0, 0, { win: 32792, opts: 'mss 1460,sackOK,nop,nop,nop,wscale 7' });
-    t.out('S.', 0, 0, { ack: 1, opts: 'mss 1460' });
-    t.in('.', 1, 5, { ack: 1, win: 257 });
-    t.out('.', 1, 0, { ack: 6 });
-    expect(t.counters.TcpExtSyncookiesRecv).toBe(1);
+  it('uses the IPv6 MSS table for IPv6 tuples', () => {
+    const { sc } = setup();
+    const l6 = parseIPv6('2001:db8::2')!;
+    const r6 = parseIPv6('2001:db8::1')!;
+    const c = sc.makeIsn(l6, 8080, r6, 40000, PEER_ISN, 9000);
+    expect(c.mss).toBe(8940);
+    const v = sc.validate(l6, 8080, r6, 40000, seqAdd(PEER_ISN, 1), seqAdd(c.isn, 1), -1);
+    expect(v).toEqual({ ok: true, value: { mss: 8940, wscale: -1, sackPermitted: false, ecn: false, fromTimestamp: false } });
+    expect(sc.makeIsn(l6, 8080, r6, 40000, PEER_ISN, 1400).mss).toBe(1220);
   });
 
-  it('does not treat ACKs as cookies when none were sent recently (gVisor reset_for_ack_when_no_syn_cookies_in_use)', () => {
-    const t = new Testbed();
-    t.tcp.listen({ port: 8080, backlog: 1 });
-    t.in('.', 1, 0, { ack: 1, win: 32792, raw: true });
-    t.out('R', 1, 0, { win: 0 });
-    expect(t.counters.TcpExtSyncookiesFailed).toBe(0);
+  it('carries wscale, SACK and ECN in the low 6 bits of TSval, never ahead of the clock', () => {
+    // 123456 = 1929·64: the low bits are 0, so the options would put TSval ahead: step back 64.
+    const ts = cookieTimestamp(123_456, { wscale: 7, sackPermitted: true, ecn: false });
+    expect(ts & 63).toBe(0b01_0111);
+    expect(ts).toBe(123_456 - 64 + 0b01_0111);
+    expect(cookieTimestamp(123_500, { wscale: 7, sackPermitted: true, ecn: false })).toBe(123_456 + 0b01_0111);
+    expect(cookieTimestamp(1000, { wscale: -1, sackPermitted: false, ecn: true }) & 63).toBe(0b10_1111);
+    expect(decodeCookieTimestamp(ts)).toEqual({ wscale: 7, sackPermitted: true, ecn: false });
+    expect(decodeCookieTimestamp(0b10_1111)).toEqual({ wscale: -1, sackPermitted: false, ecn: true });
+    expect(decodeCookieTimestamp(0b00_0000)).toEqual({ wscale: 0, sackPermitted: false, ecn: false });
+    // 32-bit wrap: a TS clock just past 2^32 stays a uint32.
+    const w = cookieTimestamp(0xffff_ffc0, { wscale: 14, sackPermitted: true, ecn: true });
+    expect(w).toBe(0xffff_ff80 + 0b11_1110);
   });
 
-  it('drops instead when syncookies are off (TCPReqQFullDrop)', () => {
-    const t = new Testbed({ syncookies: 0 });
-    t.tcp.listen({ port: 8080, backlog: 1 });
-    t.in('S', 0, 0, { win: 32792 });
-    t.out('S.', 0, 0, { ack: 1, opts: 'mss 1460' });
-    t.remotePort = 40001;
-    t.in('S', 0, 0, { win: 32792 });
-    t.none();
-    expect(t.counters.TcpExtTCPReqQFullDrop).toBe(1);
+  it('round-trips the options through the echoed TSval', () => {
+    const { sc } = setup();
+    const c = sc.makeIsn(L, 8080, R, 40000, PEER_ISN, 1460);
+    const tsval = cookieTimestamp(987_654, { wscale: 8, sackPermitted: true, ecn: false });
+    const r = check(sc, c.isn, { tsEcr: tsval });
+    expect(r).toEqual({ ok: true, value: { mss: 1460, wscale: 8, sackPermitted: true, ecn: false, fromTimestamp: true } });
+  });
+
+  it('accepts a cookie during its minute and the next, and refuses it after (MAX_SYNCOOKIE_AGE 2)', () => {
+    const { clock, sc } = setup(1, 30_000_000);
+    const c = sc.makeIsn(L, 8080, R, 40000, PEER_ISN, 1460);
+    clock.advanceTo(SYNCOOKIE_PERIOD_US - 1);
+    expect(check(sc, c.isn).ok).toBe(true);
+    clock.advanceTo(2 * SYNCOOKIE_PERIOD_US - 1);
+    expect(check(sc, c.isn).ok).toBe(true);
+    clock.advanceTo(2 * SYNCOOKIE_PERIOD_US);
+    expect(check(sc, c.isn)).toEqual({ ok: false, reason: 'syncookie-expired' });
+  });
+
+  it('refuses forged cookies, other tuples, other peer ISNs and other secrets', () => {
+    const { sc } = setup();
+    const c = sc.makeIsn(L, 8080, R, 40000, PEER_ISN, 1460);
+    expect(check(sc, seqAdd(c.isn, 1)).ok).toBe(false);
+    expect(check(sc, seq(c.isn ^ 0x0100_0000)).ok).toBe(false);
+    expect(check(sc, c.isn, { lport: 8081 }).ok).toBe(false);
+    // The peer ISN is added linearly (as in Linux), so a different one shifts the decoded value.
+    expect(check(sc, c.isn, { peerIsn: seqAdd(PEER_ISN, 0x1000) }).ok).toBe(false);
+    const other = setup(2).sc;
+    expect(check(other, c.isn).ok).toBe(false);
+    // Random ACK numbers: none passes.
+    const rng = new SeededRandom(99);
+    let accepted = 0;
+    const reasons = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const r = check(sc, seq(rng.u32()));
+      if (r.ok) accepted++;
+      else reasons.add(r.reason);
+    }
+    expect(accepted).toBe(0);
+    expect([...reasons].sort()).toEqual(['syncookie-bad-hash', 'syncookie-expired']);
+  });
+
+  it('is deterministic for a seed and a time', () => {
+    const a = setup(5, 1_000).sc.makeIsn(L, 8080, R, 40000, PEER_ISN, 1460);
+    const b = setup(5, 1_000).sc.makeIsn(L, 8080, R, 40000, PEER_ISN, 1460);
+    expect(a).toEqual(b);
   });
 });

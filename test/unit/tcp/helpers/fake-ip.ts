@@ -5,6 +5,7 @@ import type { PacketBuffer } from '../../../../src/core/packet-buffer.js';
 import { SeededRandom } from '../../../../src/core/random.js';
 import { TimerScheduler } from '../../../../src/core/scheduler.js';
 import { Tracer } from '../../../../src/core/trace.js';
+import { addrEqual } from '../../../../src/tcp/demux.js';
 import type {
   IcmpErrorHandler, IcmpErrorReport, InboundIp, IpAddress, IpLayer, IpSendOptions, IpSendResult, ProtocolHandler, RouteResult,
 } from '../../../../src/ip/types.js';
@@ -37,7 +38,7 @@ export class FakeIp implements IpLayer {
 
   constructor(
     readonly clock: Clock,
-    readonly address: number,
+    readonly address: IpAddress,
     public mtu = 1500,
   ) {}
 
@@ -50,20 +51,23 @@ export class FakeIp implements IpLayer {
   }
 
   route(dst: IpAddress): RouteResult | null {
-    if (typeof dst !== 'number') return null;
-    return { family: 4, src: this.address, dst, nextHop: dst, ifindex: 1, mtu: this.mtu };
+    if (typeof dst !== typeof this.address) return null;
+    return { family: typeof dst === 'number' ? 4 : 6, src: this.address, dst, nextHop: dst, ifindex: 1, mtu: this.mtu };
   }
 
   isLocalAddress(addr: IpAddress): boolean {
-    return addr === this.address;
+    return addrEqual(addr, this.address);
   }
+
+  /** ICMP errors are not TCP's business in these tests: none is sent. */
+  sendIcmpError(): void {}
 
   send(opts: IpSendOptions, pkt: PacketBuffer): IpSendResult {
     const bytes = pkt.view().slice();
     const src = opts.src ?? this.address;
     if (this.record) this.sent.push({ time: this.clock.now(), src, dst: opts.dst, bytes });
     const peer = this.peer;
-    if (peer !== null && peer.address === opts.dst) {
+    if (peer !== null && addrEqual(peer.address, opts.dst)) {
       const delays = this.filter ? this.filter(bytes) : [0];
       for (const d of delays) {
         this.clock.schedule(this.clock.now() + this.latencyUs + d, () => peer.deliver(src, opts.dst, bytes));
@@ -75,7 +79,7 @@ export class FakeIp implements IpLayer {
   /** Hands `bytes` (a TCP segment) to the transport as if it arrived from `src`. */
   deliver(src: IpAddress, dst: IpAddress, bytes: Uint8Array, protocol = 6): void {
     const info: InboundIp = {
-      family: 4, src, dst, protocol, ttl: 64, tos: 0, ifindex: 1, dstKind: 'unicast', packet: bytes, reassembled: false,
+      family: typeof src === 'number' ? 4 : 6, src, dst, protocol, ttl: 64, tos: 0, ifindex: 1, dstKind: 'unicast', packet: bytes, reassembled: false,
     };
     this.handlers.get(protocol)?.(info, bytes);
   }

@@ -5,6 +5,11 @@ import type { TcpConnection } from '../../../../src/tcp/connection.js';
 import { TcpLayer } from '../../../../src/tcp/tcp-layer.js';
 import { FakeIp, testContext } from './fake-ip.js';
 import { LOCAL, REMOTE } from './testbed.js';
+import { parseIPv6 } from '../../../../src/core/address.js';
+import type { IpAddress } from '../../../../src/ip/types.js';
+
+const V6_A = parseIPv6('2001:db8::1')!;
+const V6_B = parseIPv6('2001:db8::2')!;
 
 /** Two TCP layers joined by FakeIps on one virtual clock. A = 192.0.2.1, B = 192.0.2.2. */
 export class Pair {
@@ -14,10 +19,13 @@ export class Pair {
   readonly a: TcpLayer;
   readonly b: TcpLayer;
 
-  constructor(opts: { latencyUs?: number; mtu?: number; config?: Partial<TcpConfig>; seed?: number } = {}) {
+  readonly addrB: IpAddress;
+
+  constructor(opts: { latencyUs?: number; mtu?: number; config?: Partial<TcpConfig>; seed?: number; v6?: boolean } = {}) {
     const seed = opts.seed ?? 7;
-    this.ipA = new FakeIp(this.clock, REMOTE, opts.mtu ?? 1500);
-    this.ipB = new FakeIp(this.clock, LOCAL, opts.mtu ?? 1500);
+    this.addrB = opts.v6 ? V6_B : LOCAL;
+    this.ipA = new FakeIp(this.clock, opts.v6 ? V6_A : REMOTE, opts.mtu ?? 1500);
+    this.ipB = new FakeIp(this.clock, this.addrB, opts.mtu ?? 1500);
     this.ipA.peer = this.ipB;
     this.ipB.peer = this.ipA;
     this.ipA.latencyUs = this.ipB.latencyUs = opts.latencyUs ?? 1000;
@@ -28,8 +36,8 @@ export class Pair {
 
   /** Opens A → B:port and returns both ends once established. */
   connect(port = 5000): { client: TcpConnection; server: TcpConnection } {
-    const l = this.b.listen({ port, backlog: 16 });
-    const client = this.a.connect({ remoteAddress: LOCAL, remotePort: port });
+    const l = this.b.listen({ port, backlog: 16, family: typeof this.addrB === 'number' ? 4 : 6 });
+    const client = this.a.connect({ remoteAddress: this.addrB, remotePort: port });
     let server: TcpConnection | null = null;
     this.clock.runUntil(() => (server ??= l.accept()) !== null && client.stateName === 'ESTABLISHED', { maxUs: 600_000_000 });
     if (server === null) throw new Error('no connection');

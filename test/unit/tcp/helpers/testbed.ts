@@ -199,10 +199,11 @@ export class Testbed {
   }
 
   /** Standard passive open as the packetdrill scripts do it; returns the accepted connection. */
-  passiveOpen(synOpts = 'mss 1000,sackOK,nop,nop,nop,wscale 7', synAckOpts = 'mss 1460,nop,nop,sackOK,nop,wscale 8', backlog = 1) {
+  passiveOpen(synOpts = 'mss 1000,sackOK,nop,nop,nop,wscale 7', synAckOpts = 'mss 1460,nop,nop,sackOK,nop,wscale 8', backlog = 1, rttUs = 0) {
     const l = this.tcp.listen({ port: this.localPort, backlog });
     this.in('S', 0, 0, { win: 32792, opts: synOpts });
     this.out('S.', 0, 0, { ack: 1, opts: synAckOpts });
+    this.advance(rttUs);
     this.in('.', 1, 0, { ack: 1, win: 257 });
     const c = l.accept();
     expect(c).not.toBeNull();
