@@ -1,14 +1,26 @@
-import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
+import { isIPv4Multicast, type IPv4Address, type IPv6Address } from '../core/address.js';
 import type { StackContext } from '../core/context.js';
 import type { PacketBuffer } from '../core/packet-buffer.js';
+import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED, ICMPV6_TIME_REASSEMBLY, type Icmpv6Message } from '../icmp/icmpv6-header.js';
 import { EthernetMedium } from '../link/ethernet-medium.js';
 import type { Link } from '../link/link.js';
 import type { NeighborConfig } from '../link/neighbor-cache.js';
-import { NetInterface } from './interface.js';
+import { addIpv6Address, closeIpv6, enableIpv6, removeIpv6Address, type Ipv6InterfaceOptions } from './addrconf.js';
+import { NetInterface, type Ipv6Assignment } from './interface.js';
 import { ipv4Input } from './ipv4-input.js';
 import { ipv4Output } from './ipv4-output.js';
+import { isMulticast6 } from './ipv6-address.js';
+import { ipv6ControlInput } from './ipv6-control.js';
+import { icmpv6TypeCodeFor } from './ipv6-error-codes.js';
+import { parseIpv6 } from './ipv6-header.js';
+import { ipv6Input } from './ipv6-input.js';
+import type { Ipv6Interface } from './ipv6-interface.js';
+import { autoFlowLabel, ipv6Output, type RouteError } from './ipv6-output.js';
+import { routeIpv6 } from './ipv6-route.js';
+import { PmtuCache } from './pmtu-cache.js';
 import { ReassemblyBuffer, type ReassemblyTimeout } from './reassembly.js';
 import { Ipv4RouteTable } from './route-table.js';
+import { Ipv6RouteTable } from './route-table6.js';
 import { parseIpv4 } from './ipv4-header.js';
 import type {
   IcmpErrorHandler,
@@ -23,6 +35,15 @@ import type {
   ProtocolHandler,
   RouteResult,
 } from './types.js';
+
+/**
+ * Sends an ICMPv6 error about a received datagram (installed by the ICMPv6
+ * layer, which applies RFC 4443 §2.4 (e) and rate limiting). With
+ * `evenIfMulticast` the error may answer a multicast destination — the
+ * exceptions of RFC 4443 §2.4 (e.3): Packet Too Big, and Parameter Problem
+ * code 2 for an option whose action bits are 10.
+ */
+export type Icmpv6ErrorSender = (original: InboundIp, type: number, code: number, param: number, evenIfMulticast: boolean) => void;
 
 /** Options for {@link IpStack.addInterface}. */
 export interface InterfaceOptions {
@@ -41,10 +62,17 @@ export interface InterfaceOptions {
 export class IpStack implements IpLayer {
   readonly interfaces: NetInterface[] = [];
   readonly routes4 = new Ipv4RouteTable();
+  readonly routes6 = new Ipv6RouteTable();
+  /** Path MTUs learned from ICMP for both families (RFC 1191, RFC 8201). */
+  readonly pmtu = new PmtuCache();
   /** Protocol number → handler (arrays indexed by number: no hashing on the hot path). */
   readonly handlers: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
   private readonly errorHandlers: (IcmpErrorHandler | undefined)[] = new Array<IcmpErrorHandler | undefined>(256);
   private icmpErrorSender: IcmpErrorSender | null = null;
+  private icmpv6ErrorSender: Icmpv6ErrorSender | null = null;
+  /** Seed of automatic flow labels; drawn when IPv6 is first enabled, so IPv4-only stacks use no randomness for it. */
+  private flowLabelSeed = -1;
+  private readonly closeHooks: (() => void)[] = [];
   /**
    * IPv4 identification counters, hashed by destination and protocol and
    * started at random values: IDs are unpredictable across flows yet unique
@@ -78,7 +106,11 @@ export class IpStack implements IpLayer {
       c.Ip6ReasmFails++;
     }
     const first = t.firstFragment;
-    if (first === null || t.family !== 4) return;
+    if (first === null) return;
+    if (t.family === 6) {
+      this.reassemblyTimedOut6(first);
+      return;
+    }
     const h = parseIpv4(first, false);
     if (!h.ok) return;
     const iface = this.interfaceOfIpv4(h.value.dst);
@@ -97,6 +129,31 @@ export class IpStack implements IpLayer {
         reassembled: false,
       },
       'reassembly-timeout',
+    );
+  }
+
+  /** RFC 8200 §4.5: Time Exceeded code 1 to the source of the first fragment. */
+  private reassemblyTimedOut6(first: Uint8Array): void {
+    const h = parseIpv6(first);
+    if (!h.ok) return;
+    const iface = this.interfaceOfIpv6(h.value.dst) ?? this.interfaces.find((i) => i.v6 !== null);
+    if (!iface) return;
+    this.sendIcmpv6Error(
+      {
+        family: 6,
+        src: h.value.src,
+        dst: h.value.dst,
+        protocol: h.value.nextHeader,
+        ttl: h.value.hopLimit,
+        tos: h.value.trafficClass,
+        ifindex: iface.index,
+        dstKind: isMulticast6(h.value.dst) ? 'multicast' : 'unicast',
+        packet: first,
+        reassembled: false,
+      },
+      ICMPV6_TIME_EXCEEDED,
+      ICMPV6_TIME_REASSEMBLY,
+      0,
     );
   }
 
@@ -147,19 +204,121 @@ export class IpStack implements IpLayer {
     this.icmpErrorSender = sender;
   }
 
-  /** Called by the ICMP layer with an error about a datagram we sent. */
+  /** Installed by the ICMPv6 layer: how IPv6-level errors get sent. */
+  setIcmpv6ErrorSender(sender: Icmpv6ErrorSender): void {
+    this.icmpv6ErrorSender = sender;
+  }
+
+  /**
+   * Called by the ICMP layers with an error about a datagram we sent. A
+   * "fragmentation needed" / "packet too big" first lowers the path MTU
+   * toward the quoted destination (RFC 1191 §4, RFC 8201 §4) — only for
+   * datagrams that really came from us — and then goes to the transport,
+   * which reads the new value through {@link route} (TCP lowers its MSS,
+   * UDP's IP_MTU follows).
+   */
   deliverIcmpError(report: IcmpErrorReport): void {
+    if (report.kind === 'frag-needed' && this.isLocalAddress(report.src)) this.updatePathMtu(report.dst, report.mtu);
     this.errorHandlers[report.protocol & 0xff]?.(report);
   }
 
+  /**
+   * Records a reported MTU toward `dst` (clamped to 552 / 1280, never
+   * raising the estimate). Returns the new path MTU, or 0 if unchanged.
+   */
+  updatePathMtu(dst: IpAddress, reportedMtu: number): number {
+    const r = this.route(dst);
+    if (r === null) return 0;
+    return this.pmtu.update(dst, reportedMtu, r.mtu, this.ctx.clock.now());
+  }
+
+  /** The path MTU toward `dst` (IP_MTU / IPV6_MTU): the route's MTU with what ICMP taught us; 0 when unreachable. */
+  pathMtu(dst: IpAddress): number {
+    return this.route(dst)?.mtu ?? 0;
+  }
+
   sendIcmpError(original: InboundIp, error: LocalIcmpError, param = 0): void {
-    this.icmpErrorSender?.(original, error, param);
+    if (original.family === 4) {
+      this.icmpErrorSender?.(original, error, param);
+      return;
+    }
+    const { type, code } = icmpv6TypeCodeFor(error);
+    this.icmpv6ErrorSender?.(original, type, code, param, type === ICMPV6_PACKET_TOO_BIG);
+  }
+
+  /** Asks the ICMPv6 layer for an error of a given type and code about a received datagram. */
+  sendIcmpv6Error(original: InboundIp, type: number, code: number, param: number, evenIfMulticast = false): void {
+    this.icmpv6ErrorSender?.(original, type, code, param, evenIfMulticast);
   }
 
   isLocalAddress(addr: IpAddress): boolean {
-    if (typeof addr !== 'number') return false; // IPv6 arrives with its own issue
+    if (typeof addr !== 'number') return this.interfaceOfIpv6(addr) !== undefined;
     for (const iface of this.interfaces) if (iface.hasIpv4(addr)) return true;
     return false;
+  }
+
+  /** The interface owning a usable local IPv6 address (not tentative, not duplicate). */
+  interfaceOfIpv6(addr: IPv6Address): NetInterface | undefined {
+    if (addr.length !== 16) return undefined;
+    for (const iface of this.interfaces) if (iface.v6 !== null && iface.hasIpv6(addr)) return iface;
+    return undefined;
+  }
+
+  /**
+   * Starts IPv6 on an interface (idempotent): link-local address, DAD, MLD,
+   * router solicitation. See {@link enableIpv6}.
+   */
+  enableIpv6(iface: NetInterface, options: Ipv6InterfaceOptions = {}): Ipv6Interface {
+    if (this.flowLabelSeed < 0) this.flowLabelSeed = this.ctx.random.u32();
+    return enableIpv6(this, iface, options);
+  }
+
+  /**
+   * Adds an IPv6 address with its on-link route (starting IPv6 on the
+   * interface if needed). The address is tentative until DAD completes
+   * (RFC 4862 §5.4), at once on links without neighbour discovery.
+   */
+  addIpv6Address(iface: NetInterface, address: IPv6Address, prefix: number): Ipv6Assignment {
+    if (iface.v6 === null) this.enableIpv6(iface);
+    return addIpv6Address(this, iface, address, prefix, 'static');
+  }
+
+  /** Removes an IPv6 address from an interface; false if it was not there. */
+  removeIpv6Address(iface: NetInterface, address: IPv6Address): boolean {
+    return removeIpv6Address(this, iface, address);
+  }
+
+  /** Joins an IPv6 multicast group on an interface (reported by MLD, RFC 3810). */
+  joinIpv6Group(ifindex: number, group: IPv6Address): boolean {
+    const v6 = this.interfaceByIndex(ifindex)?.v6;
+    if (!v6 || !isMulticast6(group)) return false;
+    v6.mld.join(group);
+    return true;
+  }
+
+  /** Leaves an IPv6 multicast group joined with {@link joinIpv6Group}. */
+  leaveIpv6Group(ifindex: number, group: IPv6Address): boolean {
+    const v6 = this.interfaceByIndex(ifindex)?.v6;
+    if (!v6 || !isMulticast6(group)) return false;
+    v6.mld.leave(group);
+    return true;
+  }
+
+  /** Entry for ND and MLD messages, after the ICMPv6 layer checked them (ipv6-control.ts). */
+  ipv6ControlInput(info: InboundIp, msg: Icmpv6Message): void {
+    const iface = this.interfaceByIndex(info.ifindex);
+    if (iface) ipv6ControlInput(this, iface, info, msg);
+  }
+
+  /** The flow label for a packet of ours with no label asked for (RFC 6437 §3). */
+  flowLabelFor(src: IPv6Address, dst: IPv6Address, protocol: number, transport: Uint8Array): number {
+    if (this.flowLabelSeed < 0) this.flowLabelSeed = this.ctx.random.u32();
+    return autoFlowLabel(this.flowLabelSeed, src, dst, protocol, transport);
+  }
+
+  /** Runs `hook` when the IP layer closes (layers created after the stack use it to stop their timers). */
+  onClose(hook: () => void): void {
+    this.closeHooks.push(hook);
   }
 
   /** The interface owning a local IPv4 address. */
@@ -169,7 +328,12 @@ export class IpStack implements IpLayer {
   }
 
   route(dst: IpAddress, src?: IpAddress): RouteResult | null {
-    if (typeof dst !== 'number' || (src !== undefined && typeof src !== 'number')) return null;
+    if (typeof dst !== 'number') {
+      if (src !== undefined && typeof src === 'number') return null;
+      const r = this.route6(dst, src);
+      return typeof r === 'string' ? null : r;
+    }
+    if (src !== undefined && typeof src !== 'number') return null;
     // A local destination is reached through the stack itself (Linux's `local` table).
     const own = this.interfaceOfIpv4(dst);
     if (own) return { family: 4, src: src ?? dst, dst, nextHop: dst, ifindex: own.index, mtu: 65535 };
@@ -188,12 +352,17 @@ export class IpStack implements IpLayer {
     if (!iface || !iface.up) return null;
     chosenSrc ??= iface.ipv4SourceFor(nextHop);
     if (chosenSrc === null) return null;
-    return { family: 4, src: chosenSrc, dst, nextHop, ifindex: iface.index, mtu: iface.mtu };
+    return { family: 4, src: chosenSrc, dst, nextHop, ifindex: iface.index, mtu: Math.min(iface.mtu, this.pmtu.get(dst, this.ctx.clock.now())) };
+  }
+
+  /** IPv6 route lookup with source selection and path MTU, or the errno why not (see {@link routeIpv6}). */
+  route6(dst: IPv6Address, src?: IPv6Address, ifindex = 0): RouteResult | RouteError {
+    return routeIpv6(this, dst, src, ifindex);
   }
 
   send(opts: IpSendOptions, pkt: PacketBuffer): IpSendResult {
     if (typeof opts.dst === 'number') return ipv4Output(this, opts, pkt);
-    return 'EAFNOSUPPORT';
+    return ipv6Output(this, opts, pkt);
   }
 
   /** Entry point for every inbound frame of an interface. Never throws. */
@@ -216,6 +385,8 @@ export class IpStack implements IpLayer {
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
     if (version === 4) {
       ipv4Input(this, iface, packet);
+    } else if (version === 6 && iface.v6 !== null) {
+      ipv6Input(this, iface, packet);
     } else {
       // Linux counts a wrong version as a header error of the family it arrived as.
       this.ctx.counters.IpInReceives++;
@@ -253,8 +424,10 @@ export class IpStack implements IpLayer {
 
   /** Detaches every link and forgets every interface. */
   close(): void {
+    for (const hook of this.closeHooks.splice(0)) hook();
     this.reassembly.clear();
     for (const iface of this.interfaces) {
+      closeIpv6(this, iface);
       iface.up = false;
       iface.medium?.close();
       iface.link.setReceiver(null);

@@ -40,7 +40,8 @@ export function ipv4Output(ip: IpStack, opts: IpSendOptions, pkt: PacketBuffer):
   }
 
   const local = ip.isLocalAddress(dst);
-  const mtu = local ? 65535 : iface.mtu;
+  // The path MTU learned from "fragmentation needed" (RFC 1191) caps the interface MTU.
+  const mtu = local ? 65535 : Math.min(iface.mtu, ip.pmtu.get(dst, ip.ctx.clock.now()));
   const total = IPV4_HEADER_LEN + pkt.length;
   const df = opts.dontFragment ?? false;
   if (total > 0xffff) {

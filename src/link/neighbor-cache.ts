@@ -44,8 +44,12 @@ export interface NeighborOps<K> {
   solicit(target: K, unicastMac: Uint8Array | null): void;
   /** Sends a packet to a resolved hardware address. */
   transmit(pkt: PacketBuffer, mac: Uint8Array): void;
-  /** Resolution of `target` failed; `dropped` queued packets were discarded. */
-  failed(target: K, dropped: number): void;
+  /**
+   * Resolution of `target` failed; `dropped` queued packets were discarded.
+   * `queue` holds them, for a protocol that reports the failure to their
+   * senders (NDP: ICMPv6 address unreachable, RFC 4861 §7.2.2).
+   */
+  failed(target: K, dropped: number, queue?: readonly PacketBuffer[]): void;
 }
 
 /** One cache entry, as `ip neigh` shows it. */
@@ -253,9 +257,9 @@ export class NeighborCache<K extends number | string> {
   private fail(e: NeighborEntry<K>): void {
     this.disarm(e);
     this.entries.delete(e.key);
-    const dropped = e.queue.length;
+    const queue = e.queue;
     e.queue = [];
-    this.ops.failed(e.key, dropped);
+    this.ops.failed(e.key, queue.length, queue);
   }
 
   private flush(e: NeighborEntry<K>): void {

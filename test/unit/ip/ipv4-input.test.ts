@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.js';
-import { VirtualClock } from '../../../src/core/clock.js';
 import { buildIcmpv4Echo } from '../../../src/icmp/icmpv4-header.js';
 import { buildIpv4, type Ipv4Spec } from '../../../src/ip/ipv4-header.js';
-import { createMemoryPair } from '../../../src/link/memory-link.js';
-import { Stack } from '../../../src/stack.js';
+import { stackUnderTest } from '../../helpers/stacks.js';
 
 const ME = 0xc0000202;
 const PEER = 0xc0000201;
 
-function setup(): { clock: VirtualClock; stack: Stack; out: Uint8Array[]; inject: (b: Uint8Array) => void } {
-  const clock = new VirtualClock();
-  const [mine, theirs] = createMemoryPair(clock);
-  const out: Uint8Array[] = [];
-  theirs.setReceiver((f) => out.push(f.slice()));
-  const stack = new Stack({ clock, seed: 5, id: 'in' });
-  const iface = stack.addInterface(mine, { ipv4: ['192.0.2.2/24'] });
-  return {
-    clock,
-    stack,
-    out,
-    inject: (b) => {
-      stack.ip.receiveFrame(iface, b);
-      clock.runUntilIdle();
-    },
-  };
-}
+const setup = (): ReturnType<typeof stackUnderTest> => stackUnderTest();
 
 const echo = (spec: Partial<Ipv4Spec> = {}): Uint8Array =>
   buildIpv4({ src: PEER, dst: ME, protocol: 1, ...spec }, buildIcmpv4Echo({ identifier: 1, sequence: 1 }));
