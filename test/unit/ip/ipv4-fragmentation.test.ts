@@ -5,38 +5,20 @@ import { VirtualClock } from '../../../src/core/clock.js';
 import { buildIcmpv4Echo } from '../../../src/icmp/icmpv4-header.js';
 import { fragmentIpv4 } from '../../../src/ip/fragmenter.js';
 import { parseIpv4 } from '../../../src/ip/ipv4-header.js';
-import { LinkDecorator, type Link } from '../../../src/link/link.js';
+import { twoStacks } from '../../helpers/stacks.js';
 import { createMemoryPair } from '../../../src/link/memory-link.js';
 import { Stack } from '../../../src/stack.js';
 
-class Recorder extends LinkDecorator {
-  readonly sent: Uint8Array[] = [];
-  constructor(inner: Link) {
-    super(inner);
-  }
-  override send(frame: Uint8Array): void {
-    this.sent.push(frame.slice());
-    super.send(frame);
-  }
-}
-
 describe('IPv4 fragmentation and reassembly in the stack (RFC 791 §3.2)', () => {
   it('fragments a large echo to the MTU, reassembles it, and does the same for the reply', async () => {
-    const clock = new VirtualClock();
-    const [la, lb] = createMemoryPair(clock, { mtu: 576 });
-    const ra = new Recorder(la);
-    const rb = new Recorder(lb);
-    const a = new Stack({ clock, seed: 1, id: 'a' });
-    const b = new Stack({ clock, seed: 2, id: 'b' });
-    a.addInterface(ra, { ipv4: ['192.0.2.1/24'] });
-    b.addInterface(rb, { ipv4: ['192.0.2.2/24'] });
+    const { clock, a, b, ra, rb } = twoStacks({ mtu: 576 });
     const data = new Uint8Array(1400).map((_, i) => i * 7);
     const p = a.ping('192.0.2.2', { identifier: 3, sequence: 4, data });
     clock.runUntilIdle();
     const reply = await p;
     expect(toHex(reply.data)).toBe(toHex(data));
     // 1408 bytes of ICMP in 552-byte pieces: 552 + 552 + 304, MF on all but the last.
-    for (const sent of [ra.sent, rb.sent]) {
+    for (const sent of [ra.frames(), rb.frames()]) {
       const hs = sent.map((f) => parseIpv4(f)).map((r) => (r.ok ? r.value : null));
       expect(hs.map((h) => [h!.totalLength, h!.fragmentOffset, h!.mf, h!.df])).toEqual([
         [572, 0, true, false],

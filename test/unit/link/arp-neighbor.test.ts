@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../../src/core/bytes.js';
 import { VirtualClock } from '../../../src/core/clock.js';
-import { LinkDecorator, type Link } from '../../../src/link/link.js';
+import { Recorder } from '../../helpers/recorder.js';
 import { createMemoryPair } from '../../../src/link/memory-link.js';
 import { Stack } from '../../../src/stack.js';
-
-class Recorder extends LinkDecorator {
-  readonly sent: { t: number; frame: string }[] = [];
-  constructor(
-    inner: Link,
-    private readonly clock: VirtualClock,
-  ) {
-    super(inner);
-  }
-  override send(frame: Uint8Array): void {
-    this.sent.push({ t: this.clock.now(), frame: toHex(frame) });
-    super.send(frame);
-  }
-}
 
 const MAC_A = '020000000001';
 const MAC_B = '020000000002';
@@ -44,20 +29,20 @@ describe('Ethernet and ARP (RFC 826) with a NUD neighbour cache', () => {
   it('announces each address, resolves before the first ping, then reuses the entry', async () => {
     const { clock, a, b, ra, rb } = setup();
     // Gratuitous ARP when an address is configured (RFC 5227 §3).
-    expect(ra.sent.map((s) => s.frame)).toEqual([arp(BCAST, MAC_A, 1, MAC_A, 'c0000201', '000000000000', 'c0000201')]);
-    expect(rb.sent.map((s) => s.frame)).toEqual([arp(BCAST, MAC_B, 1, MAC_B, 'c0000202', '000000000000', 'c0000202')]);
+    expect(ra.hex()).toEqual([arp(BCAST, MAC_A, 1, MAC_A, 'c0000201', '000000000000', 'c0000201')]);
+    expect(rb.hex()).toEqual([arp(BCAST, MAC_B, 1, MAC_B, 'c0000202', '000000000000', 'c0000202')]);
     clock.runUntilIdle();
-    ra.sent.length = 0;
-    rb.sent.length = 0;
+    ra.clear();
+    rb.clear();
 
     const p1 = a.ping('192.0.2.2', { identifier: 1, sequence: 1 });
     clock.advance(1000); // (running until idle would go on to b's DELAY/PROBE of a: see the last test)
     await p1;
     // a asks (broadcast), b answers (unicast), a sends the queued echo request;
     // b already learned a's MAC from the request, so its reply needs no ARP.
-    expect(ra.sent.map((s) => s.frame.slice(0, 28))).toEqual([BCAST + MAC_A + '0806', MAC_B + MAC_A + '0800']);
-    expect(ra.sent[0]!.frame).toBe(arp(BCAST, MAC_A, 1, MAC_A, 'c0000201', '000000000000', 'c0000202'));
-    expect(rb.sent.map((s) => s.frame)).toEqual([
+    expect(ra.hex().map((f) => f.slice(0, 28))).toEqual([BCAST + MAC_A + '0806', MAC_B + MAC_A + '0800']);
+    expect(ra.hex()[0]).toBe(arp(BCAST, MAC_A, 1, MAC_A, 'c0000201', '000000000000', 'c0000202'));
+    expect(rb.hex()).toEqual([
       arp(MAC_A, MAC_B, 2, MAC_B, 'c0000202', MAC_A, 'c0000201'),
       expect.stringMatching(new RegExp(`^${MAC_A}${MAC_B}0800`)),
     ]);
@@ -65,11 +50,11 @@ describe('Ethernet and ARP (RFC 826) with a NUD neighbour cache', () => {
     // b learned a from its request (STALE), then used the entry for its reply: DELAY (RFC 4861 §7.3.3).
     expect(b.ip.interfaces[0]!.medium!.arp.get(0xc0000201)?.state).toBe('delay');
 
-    ra.sent.length = 0;
+    ra.clear();
     const p2 = a.ping('192.0.2.2', { identifier: 1, sequence: 2 });
     clock.advance(1000);
     await p2;
-    expect(ra.sent.map((s) => s.frame.slice(24, 28))).toEqual(['0800']);
+    expect(ra.hex().map((f) => f.slice(24, 28))).toEqual(['0800']);
     expect(a.counters).toMatchObject({ ArpOutRequests: 2, ArpInReplies: 1 });
     expect(b.counters).toMatchObject({ ArpInRequests: 2, ArpOutReplies: 1 });
   });
@@ -77,11 +62,11 @@ describe('Ethernet and ARP (RFC 826) with a NUD neighbour cache', () => {
   it('asks at most once a second, three times, then drops the queued packets (RFC 1122 §2.3.2.1)', async () => {
     const { clock, a, ra } = setup();
     clock.runUntilIdle();
-    ra.sent.length = 0;
+    ra.clear();
     const p = a.ping('192.0.2.99', { timeoutUs: 10_000_000 }).catch((e: { code: string }) => e.code);
     clock.runUntilIdle();
-    expect(ra.sent.map((s) => s.t - ra.sent[0]!.t)).toEqual([0, 1_000_000, 2_000_000]);
-    expect(ra.sent.every((s) => s.frame.startsWith(BCAST + MAC_A + '0806'))).toBe(true);
+    expect(ra.sent.map((s) => s.at - ra.sent[0]!.at)).toEqual([0, 1_000_000, 2_000_000]);
+    expect(ra.hex().every((f) => f.startsWith(BCAST + MAC_A + '0806'))).toBe(true);
     expect(a.counters.ArpResolveFailed).toBe(1);
     expect(a.counters.IpOutDiscards).toBe(1);
     expect(await p).toBe('ETIMEDOUT');
@@ -106,12 +91,12 @@ describe('Ethernet and ARP (RFC 826) with a NUD neighbour cache', () => {
     clock.advance(60_000_000); // past any randomised reachable time (at most 45 s)
     expect(cache.get(0xc0000202)?.state).toBe('stale');
     b.close(); // the neighbour goes silent
-    ra.sent.length = 0;
+    ra.clear();
     void a.ping('192.0.2.2', { sequence: 9, timeoutUs: 100 }).catch(() => undefined);
     expect(cache.get(0xc0000202)?.state).toBe('delay');
     clock.advance(5_000_000);
     expect(cache.get(0xc0000202)?.state).toBe('probe');
-    const probe = ra.sent.at(-1)!.frame;
+    const probe = ra.hex().at(-1)!;
     expect(probe).toBe(arp(MAC_B, MAC_A, 1, MAC_A, 'c0000201', '000000000000', 'c0000202'));
     clock.runUntilIdle();
     expect(cache.get(0xc0000202)).toBeUndefined();

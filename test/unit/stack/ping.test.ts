@@ -1,37 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.js';
-import { VirtualClock } from '../../../src/core/clock.js';
-import { LinkDecorator, type Link } from '../../../src/link/link.js';
-import { createMemoryPair } from '../../../src/link/memory-link.js';
-import { Stack } from '../../../src/stack.js';
+import { twoStacks } from '../../helpers/stacks.js';
 
-/** Records what a stack transmits (a decorator, exactly as the pcap tap sees it). */
-class Recorder extends LinkDecorator {
-  readonly sent: Uint8Array[] = [];
-  constructor(inner: Link) {
-    super(inner);
-  }
-  override send(frame: Uint8Array): void {
-    this.sent.push(frame.slice());
-    super.send(frame);
-  }
-}
-
-function twoStacks(): { clock: VirtualClock; a: Stack; b: Stack; ra: Recorder; rb: Recorder } {
-  const clock = new VirtualClock();
-  const [la, lb] = createMemoryPair(clock, { latencyUs: 100 });
-  const ra = new Recorder(la);
-  const rb = new Recorder(lb);
-  const a = new Stack({ clock, seed: 1, id: 'a' });
-  const b = new Stack({ clock, seed: 2, id: 'b' });
-  a.addInterface(ra, { ipv4: ['192.0.2.1/24'] });
-  b.addInterface(rb, { ipv4: ['192.0.2.2/24'] });
-  return { clock, a, b, ra, rb };
-}
+const setup = (): ReturnType<typeof twoStacks> => twoStacks({ latencyUs: 100 });
 
 describe('ping between two stacks on the in-memory link', () => {
   it('sends the exact echo request and gets the exact echo reply', async () => {
-    const { clock, a, b, ra, rb } = twoStacks();
+    const { clock, a, b, ra, rb } = setup();
     const data = new TextEncoder().encode('tsip ping payload');
     const reply = a.ping('192.0.2.2', { identifier: 0x1234, sequence: 7, data });
     clock.runUntilIdle();
@@ -39,10 +14,10 @@ describe('ping between two stacks on the in-memory link', () => {
     expect(r).toMatchObject({ from: 0xc0000202, identifier: 0x1234, sequence: 7, ttl: 64, rttUs: 200 });
     expect(toHex(r.data)).toBe(toHex(data));
 
-    expect(ra.sent).toHaveLength(1);
-    expect(rb.sent).toHaveLength(1);
-    const req = ra.sent[0]!;
-    const rep = rb.sent[0]!;
+    expect(ra.frames()).toHaveLength(1);
+    expect(rb.frames()).toHaveLength(1);
+    const req = ra.frames()[0]!;
+    const rep = rb.frames()[0]!;
     // IPv4 header: v4, IHL 5, TOS 0, length 45, ID from the seeded per-destination
     // counter, no flags, TTL 64, ICMP; then ICMP type 8, id 0x1234, seq 7.
     const reqId = toHex(req.subarray(4, 6));
@@ -75,17 +50,17 @@ describe('ping between two stacks on the in-memory link', () => {
   it('is reproducible: the same seeds give the same bytes', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const { clock, a, ra, rb } = twoStacks();
+      const { clock, a, ra, rb } = setup();
       const p = a.ping('192.0.2.2', { identifier: 1, sequence: 1 });
       clock.runUntilIdle();
       await p;
-      runs.push([...ra.sent, ...rb.sent].map((f) => toHex(f)).join('|'));
+      runs.push([...ra.hex(), ...rb.hex()].join('|'));
     }
     expect(runs[0]).toBe(runs[1]);
   });
 
   it('times out on the virtual clock when nobody answers', async () => {
-    const { clock, a } = twoStacks();
+    const { clock, a } = setup();
     const p = a.ping('192.0.2.99', { timeoutUs: 500_000 });
     const settled = p.then(
       () => 'resolved',
@@ -97,7 +72,7 @@ describe('ping between two stacks on the in-memory link', () => {
   });
 
   it('fails at once with ENETUNREACH when there is no route', async () => {
-    const { a } = twoStacks();
+    const { a } = setup();
     await expect(a.ping('198.51.100.1')).rejects.toMatchObject({ code: 'ENETUNREACH', syscall: 'echo' });
     expect(a.counters.IpOutNoRoutes).toBe(1);
   });
