@@ -18,3 +18,8 @@ export { PcapTap } from './link/pcap-tap.js';
 export { readPcap, readPcapFile } from './link/pcap-reader.js';
 export { ReplayLink, destinedTo } from './link/replay-link.js';
 export { FaultInjector, type FaultConfig } from './link/fault-injector.js';
+export { TcpGraphRecorder, TcpGraphTap, type TcpGraphRecorderOptions } from './cli/graph/recorder.js';
+export { analyzeCapture, analyzePackets, type ConnectionGraph, type GraphSelection } from './cli/graph/analysis.js';
+export { renderSvg } from './cli/graph/svg.js';
+export { renderHtml } from './cli/graph/html.js';
+export { packetFilter, formatFilterError, type PacketFilter } from './cli/filter/filter.js';

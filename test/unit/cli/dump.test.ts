@@ -184,7 +184,7 @@ describe('tsip dump', () => {
   });
 
   it('-h prints the usage', async () => {
-    expect(await dump(['-h'])).toEqual({ code: 0, out: ['usage: tsip dump FILE.pcap [-v] [-c COUNT]'], err: '' });
+    expect(await dump(['-h'])).toEqual({ code: 0, out: ['usage: tsip dump FILE.pcap [-v] [-c COUNT] [EXPRESSION...]'], err: '' });
   });
 });
 
