@@ -17,6 +17,8 @@ import { IgmpLayer, type IgmpConfig } from './ip/igmp.js';
 import { PingEndpoints } from './icmp/ping-endpoints.js';
 import { RawIcmpEndpoints } from './icmp/raw-endpoints.js';
 import { UdpLayer } from './udp/udp-layer.js';
+import { createNetApi, type NetApi } from './socket/net/index.js';
+import { createDgramApi, type DgramApi } from './socket/dgram/index.js';
 import type { TcpConfig } from './tcp/config.js';
 import type { TcpInfo } from './tcp/info.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
@@ -86,6 +88,10 @@ export class Stack {
   readonly rawIcmp: RawIcmpEndpoints;
   /** Linux-style ping endpoints (SOCK_DGRAM/IPPROTO_ICMP). */
   readonly pingIcmp: PingEndpoints;
+  /** Node `net` (Socket, Server, connect, createServer) over this stack's TCP. */
+  readonly net: NetApi;
+  /** Node `dgram` over this stack's UDP (IPv4). */
+  readonly dgram: DgramApi;
   /** ICMPv6: echo, errors, and the hand-off of ND and MLD to the IP layer. */
   readonly icmp6: Icmpv6Layer;
   private closed = false;
@@ -111,6 +117,8 @@ export class Stack {
     this.udp = new UdpLayer(this.ctx, this.ip, { membership: this.igmp });
     this.rawIcmp = new RawIcmpEndpoints(this.ctx, this.ip, this.icmp);
     this.pingIcmp = new PingEndpoints(this.ctx, this.ip, this.icmp);
+    this.net = createNetApi(this);
+    this.dgram = createDgramApi(this);
   }
 
   get id(): string {
