@@ -19,6 +19,7 @@ import { RawIcmpEndpoints } from './icmp/raw-endpoints.js';
 import { UdpLayer } from './udp/udp-layer.js';
 import { createNetApi, type NetApi } from './socket/net/index.js';
 import { createDgramApi, type DgramApi } from './socket/dgram/index.js';
+import { createBsdSockets, type BsdSockets } from './socket/bsd/index.js';
 import type { TcpConfig } from './tcp/config.js';
 import type { TcpInfo } from './tcp/info.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
@@ -92,6 +93,8 @@ export class Stack {
   readonly net: NetApi;
   /** Node `dgram` over this stack's UDP (IPv4). */
   readonly dgram: DgramApi;
+  /** The BSD socket facade: `sys` (descriptors, negative errnos) and `api` (Promises). */
+  readonly sockets: BsdSockets;
   /** ICMPv6: echo, errors, and the hand-off of ND and MLD to the IP layer. */
   readonly icmp6: Icmpv6Layer;
   private closed = false;
@@ -119,6 +122,7 @@ export class Stack {
     this.pingIcmp = new PingEndpoints(this.ctx, this.ip, this.icmp);
     this.net = createNetApi(this);
     this.dgram = createDgramApi(this);
+    this.sockets = createBsdSockets(this, { udp: this.udp, ping: this.pingIcmp, raw: this.rawIcmp });
   }
 
   get id(): string {
@@ -285,6 +289,7 @@ export class Stack {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sockets.close();
     this.tcp.shutdown();
     // IGMP first, so that closing endpoints sends no leave messages on a dying stack.
     this.igmp.close();

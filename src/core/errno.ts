@@ -10,7 +10,7 @@ export const ERRNO = {
   EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101, ENETRESET: 102, ECONNABORTED: 103,
   ECONNRESET: 104, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ESHUTDOWN: 108, ETIMEDOUT: 110,
   ECONNREFUSED: 111, EHOSTDOWN: 112, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115,
-  ENOTSOCK: 88, ECANCELED: 125, ENOTSUP: 95, EWOULDBLOCK: 11, EPROTO: 71, ENONET: 64,
+  ENOTSOCK: 88, ECANCELED: 125, ENOTSUP: 95, EWOULDBLOCK: 11, EPROTO: 71, ENONET: 64, ENOTTY: 25, EDOM: 33,
 } as const;
 
 /** An errno name such as `'ECONNREFUSED'`. */
@@ -31,7 +31,8 @@ const MESSAGES: Partial<Record<ErrnoCode, string>> = {
   EALREADY: 'Operation already in progress', EINPROGRESS: 'Operation now in progress',
   ENOTSOCK: 'Socket operation on non-socket', EDESTADDRREQ: 'Destination address required',
   ECANCELED: 'Operation canceled', ENODEV: 'No such device', EPROTO: 'Protocol error',
-  EHOSTDOWN: 'Host is down', ENONET: 'Machine is not on the network',
+  EHOSTDOWN: 'Host is down', ENONET: 'Machine is not on the network', ENOTTY: 'Inappropriate ioctl for device',
+  EDOM: 'Numerical argument out of domain',
 };
 
 /** The strerror() text for an errno name. */

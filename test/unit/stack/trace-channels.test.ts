@@ -37,8 +37,9 @@ describe('node:diagnostics_channel tracing', () => {
 
     const l = b.tcp.listen({ port: 80 });
     const c = a.tcp.connect({ remoteAddress: 0xc0000202, remotePort: 80 });
-    clock.runUntil(() => c.stateName === 'ESTABLISHED', { maxUs: 5_000_000 });
-    const server = l.accept()!;
+    let accepted: ReturnType<typeof l.accept> = null;
+    clock.runUntil(() => (accepted ??= l.accept()) !== null, { maxUs: 5_000_000 });
+    const server = accepted!;
     // Drop every frame from a for a while, so its data is retransmitted on RTO.
     const realSend = la.send.bind(la);
     let dropping = true;
@@ -70,7 +71,9 @@ describe('node:diagnostics_channel tracing', () => {
 
     expect(retrans.length).toBeGreaterThanOrEqual(1);
     expect(keys(retrans[0]!)).toEqual(['connection', 'kind', 'length', 'seq', 'stack', 'time']);
-    expect(retrans[0]).toMatchObject({ stack: 'trace-a', kind: 'rto', length: 1000 });
+    expect(retrans[0]).toMatchObject({ stack: 'trace-a', length: 1000 });
+    // A tail-loss probe may come first; the retransmission timer fired before the link came back.
+    expect(retrans.map((m) => m.kind)).toContain('rto');
 
     const bad = drops.find((m) => m.stack === 'trace-b' && m.reason === 'ipv4-bad-checksum');
     expect(bad).toBeDefined();
