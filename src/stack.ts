@@ -7,22 +7,22 @@ import { TimerScheduler } from './core/scheduler.js';
 import { Tracer } from './core/trace.js';
 import { Icmpv4Layer, type EchoOptions, type EchoReply, type Icmpv4Config } from './icmp/icmpv4.js';
 import { Icmpv6Layer, type Echo6Options, type Echo6Reply, type Icmpv6Config } from './icmp/icmpv6.js';
-import type { Ipv6InterfaceOptions } from './ip/addrconf.js';
-import type { NetInterface } from './ip/interface.js';
-import { addressScope6, SCOPE_LINK_LOCAL } from './ip/ipv6-address.js';
-import { Ipv6RouteTable } from './ip/route-table6.js';
-import { IpStack } from './ip/ip-layer.js';
-import type { Link } from './link/link.js';
-import { IgmpLayer, type IgmpConfig } from './ip/igmp.js';
 import { PingEndpoints } from './icmp/ping-endpoints.js';
 import { RawIcmpEndpoints } from './icmp/raw-endpoints.js';
-import { UdpLayer } from './udp/udp-layer.js';
-import { createNetApi, type NetApi } from './socket/net/index.js';
-import { createDgramApi, type DgramApi } from './socket/dgram/index.js';
+import type { Ipv6InterfaceOptions } from './ip/addrconf.js';
+import { IgmpLayer, type IgmpConfig } from './ip/igmp.js';
+import type { NetInterface } from './ip/interface.js';
+import { IpStack } from './ip/ip-layer.js';
+import { addressScope6, SCOPE_LINK_LOCAL } from './ip/ipv6-address.js';
+import { Ipv6RouteTable } from './ip/route-table6.js';
+import type { Link } from './link/link.js';
 import { createBsdSockets, type BsdSockets } from './socket/bsd/index.js';
+import { createDgramApi, type DgramApi } from './socket/dgram/index.js';
+import { createNetApi, type NetApi } from './socket/net/index.js';
 import type { TcpConfig } from './tcp/config.js';
 import type { TcpInfo } from './tcp/info.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
+import { UdpLayer } from './udp/udp-layer.js';
 
 /** How to build a {@link Stack}. */
 export interface StackOptions {
