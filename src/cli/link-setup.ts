@@ -8,6 +8,7 @@ import { PcapWriter } from '../link/pcap-writer.js';
 import { TunLink } from '../link/tun-link.js';
 import { Stack } from '../stack.js';
 import { UsageError } from './io.js';
+import { startServiceSet, STANDARD_SERVICES, type RunningServices } from './services/standard.js';
 
 /** The link flags shared by every subcommand that needs a link (the `tsip` contract). */
 export interface LinkArgs {
@@ -122,14 +123,26 @@ export interface StackOnLink {
   close(): Promise<void>;
 }
 
+/** Options for {@link setupStack}. */
+export interface SetupOptions {
+  /**
+   * For --memory: run the standard services on the in-process peer stack
+   * (TCP echo 7, discard 9, UDP echo 7, HTTP 80), so that client commands
+   * (`tsip nc --memory 192.0.2.1 7`, `tsip get --memory http://192.0.2.1/`)
+   * have something to talk to. Ignored for other links. Default false.
+   */
+  peerServices?: boolean;
+}
+
 /** Brings a stack up on the link `args` describe. */
-export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip'): Promise<StackOnLink> {
+export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', options: SetupOptions = {}): Promise<StackOnLink> {
   const stackAddr = args.addr.split('/')[0]!;
   const peerAddr = args.peer.split('/')[0]!;
   let link: Link;
   let netns: Netns | null = null;
   let createdNetns = false;
   let peerStack: Stack | null = null;
+  let peerServices: RunningServices | null = null;
   let device: string | null = null;
 
   if (args.kind === 'memory') {
@@ -137,6 +150,7 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip'): Pro
     link = mine;
     peerStack = new Stack({ clock, id: `${id}-peer` });
     peerStack.addInterface(theirs, { ipv4: [args.peer] });
+    if (options.peerServices === true) peerServices = await startServiceSet(peerStack, STANDARD_SERVICES);
   } else if (args.kind === 'tun-fd') {
     const t = TunLink.adopt(args.fd, { mtu: args.mtu });
     link = t;
@@ -191,6 +205,7 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip'): Pro
       if (closed) return;
       closed = true;
       stack.close();
+      peerServices?.close();
       peerStack?.close();
       writer?.close();
       if (createdNetns) await netns?.delete();

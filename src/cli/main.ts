@@ -1,7 +1,9 @@
 import { runDemo } from './demo.js';
 import { runDump } from './dump.js';
+import { runGet } from './get.js';
 import { runGraph } from './graph.js';
 import { processIo, UsageError, type Command, type CommandIo } from './io.js';
+import { runNc } from './nc.js';
 import { runPing } from './ping.js';
 import { runServe } from './serve.js';
 
@@ -9,7 +11,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   demo: { run: runDemo, help: 'bring a service up on the stack, exercise it, capture and dump the packets' },
   dump: { run: runDump, help: 'print a pcap file one packet per line (tcpdump style); -v for every field' },
   graph: { run: runGraph, help: 'time-sequence graphs (tcptrace style) of the TCP connections of a pcap, as SVG or HTML' },
-  serve: { run: runServe, help: 'run services (ping, TCP echo/discard, UDP echo) on a stack until SIGINT/SIGTERM' },
+  serve: { run: runServe, help: 'run services (ping, TCP echo/discard, UDP echo, HTTP) on a stack until SIGINT/SIGTERM' },
+  nc: { run: runNc, help: 'netcat over the stack: TCP/UDP client or listener (-l) joined to stdin/stdout' },
+  get: { run: runGet, help: 'HTTP GET an http://IPv4/ URL through the stack, body to stdout' },
   ping: { run: runPing, help: 'send ICMP echo requests from a stack' },
 };
 

@@ -2,16 +2,10 @@ import { RealClock } from '../core/clock.js';
 import { nonZeroCounters } from '../core/counters.js';
 import { UsageError, type CommandIo } from './io.js';
 import { parseLinkArgs, setupStack, type StackOnLink } from './link-setup.js';
-import { serveTcpDiscard, serveTcpEcho } from './services/tcp-services.js';
-import { serveUdpEcho } from './services/udp-echo.js';
+import { startServiceSet, STANDARD_SERVICES, type RunningServices, type ServiceSet } from './services/standard.js';
 
 /** The services `tsip serve` can run, by port (null = off). */
-export interface ServeOptions {
-  echo: number | null;
-  discard: number | null;
-  udpEcho: number | null;
-  http: number | null;
-}
+export type ServeOptions = ServiceSet;
 
 function portArg(v: string | undefined, flag: string): number {
   const n = Number(v);
@@ -32,28 +26,13 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     else throw new UsageError(`unknown option ${a}`);
     any = true;
   }
-  if (!any) return { echo: 7, discard: 9, udpEcho: 7, http: null };
+  if (!any) return { ...STANDARD_SERVICES };
   return o;
 }
 
-/** Starts the chosen services on a stack; returns what listens where. */
-export function startServices(on: StackOnLink, o: ServeOptions): Record<string, number> {
-  const ports: Record<string, number> = {};
-  const { stack } = on;
-  if (o.echo !== null) {
-    serveTcpEcho(stack, o.echo);
-    ports.echo = o.echo;
-  }
-  if (o.discard !== null) {
-    serveTcpDiscard(stack, o.discard);
-    ports.discard = o.discard;
-  }
-  if (o.udpEcho !== null) {
-    serveUdpEcho(stack, o.udpEcho);
-    ports['udp-echo'] = o.udpEcho;
-  }
-  if (o.http !== null) throw new UsageError('--http: the HTTP service needs the Node net adapter, which is not built yet');
-  return ports;
+/** Starts the chosen services on the stack; resolves with what listens where. */
+export function startServices(on: StackOnLink, o: ServeOptions): Promise<RunningServices> {
+  return startServiceSet(on.stack, o);
 }
 
 /** Prints the non-zero counters and the connection table (what SIGUSR1 and exit show). */
@@ -67,7 +46,8 @@ export function printStatus(on: StackOnLink, io: CommandIo): void {
 
 /**
  * `tsip serve [link] [--echo PORT] [--discard PORT] [--udp-echo PORT] [--http PORT]`:
- * answers ping, runs the services, prints exactly one `ready {json}` line
+ * answers ping, runs the services (without flags: echo 7, discard 9, UDP
+ * echo 7, HTTP 80), prints exactly one `ready {json}` line
  * when everything listens, and runs until SIGINT/SIGTERM; then prints the
  * counters and removes whatever it created. SIGUSR1 prints the status.
  */
@@ -75,9 +55,9 @@ export async function runServe(args: string[], io: CommandIo): Promise<number> {
   const { link, rest } = parseLinkArgs(args);
   const services = parseServeArgs(rest);
   const on = await setupStack(link, new RealClock(), 'tsip-serve');
-  let ports: Record<string, number>;
+  let running: RunningServices;
   try {
-    ports = startServices(on, services);
+    running = await startServices(on, services);
   } catch (e) {
     await on.close();
     throw e;
@@ -89,11 +69,12 @@ export async function runServe(args: string[], io: CommandIo): Promise<number> {
   });
   const onUsr1 = (): void => printStatus(on, io);
   process.on('SIGUSR1', onUsr1);
-  io.out(`ready ${JSON.stringify({ ...on.description, ports })}\n`);
+  io.out(`ready ${JSON.stringify({ ...on.description, ports: running.ports })}\n`);
   const sig = await stopped;
   process.off('SIGUSR1', onUsr1);
   io.err(`tsip serve: ${sig}, shutting down\n`);
   printStatus(on, io);
+  running.close();
   await on.close();
   return 0;
 }

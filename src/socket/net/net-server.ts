@@ -116,7 +116,8 @@ export class NetServer extends EventEmitter implements SocketOwner {
     if (opts.path !== undefined) throw pathUnsupported(opts.path);
     if (cb !== null) this.once('listening', cb as () => void);
     const backlogArg = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
-    const backlog = backlogArg !== false ? backlogArg : opts.backlog;
+    // As Node: an absent or zero backlog means the default (Node passes `backlog || 511` to libuv).
+    const backlog = opts.backlog || backlogArg || undefined;
     const port = opts.port === undefined || opts.port === null || typeof args[0] === 'function' ? 0 : validatePort(opts.port, 'options.port');
     const id = ++this.#listenId;
     if (opts.signal !== undefined) {

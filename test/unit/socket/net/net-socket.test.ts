@@ -183,7 +183,11 @@ describe('net.Socket over tsip TCP', { timeout: 30_000 }, () => {
 describe('net.Server over tsip TCP', { timeout: 30_000 }, () => {
   it('listen(0) picks an ephemeral port; getConnections counts; close waits for the sockets', async () => {
     pair = netPair();
-    const srv = pair.server.createServer((sock) => sock.resume());
+    let served = 0;
+    const srv = pair.server.createServer((sock) => {
+      served++;
+      sock.resume();
+    });
     expect(srv.address()).toBeNull();
     expect(srv.listening).toBe(false);
     srv.listen(0, () => undefined);
@@ -201,7 +205,8 @@ describe('net.Server over tsip TCP', { timeout: 30_000 }, () => {
     c1.resume();
     c2.resume();
     await Promise.all([once(c1, 'connect'), once(c2, 'connect')]);
-    await until(() => pair!.b.tcp.connectionList().length === 2, 'two server connections');
+    // TCP may hold a connection before the server accepts it: wait for the server's own 'connection' events.
+    await until(() => served === 2, 'two server connections');
     const count = await new Promise<number>((resolve) => srv.getConnections((_e, n) => resolve(n)));
     expect(count).toBe(2);
 
@@ -276,5 +281,20 @@ describe('net.Server over tsip TCP', { timeout: 30_000 }, () => {
     }]);
     c1.destroy();
     c2.destroy();
+  });
+});
+
+describe('NetServer.listen backlog', () => {
+  it('treats listen(options, cb) without a backlog as the default, not 0 (every connection would need a SYN cookie)', async () => {
+    const p = netPair();
+    try {
+      const server = p.server.createServer();
+      await new Promise<void>((resolve) => server.listen({ port: 7070 }, resolve));
+      const l = p.b.tcp.listenerList().find((x) => x.localPort === 7070);
+      expect(l?.backlog).toBeGreaterThan(0);
+      server.close();
+    } finally {
+      p.close();
+    }
   });
 });
