@@ -4,6 +4,7 @@ import { runGet } from './get.js';
 import { runGraph } from './graph.js';
 import { processIo, UsageError, type Command, type CommandIo } from './io.js';
 import { runNc } from './nc.js';
+import { runPacketdrill } from './packetdrill.js';
 import { runPing } from './ping.js';
 import { runServe } from './serve.js';
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   nc: { run: runNc, help: 'netcat over the stack: TCP/UDP client or listener (-l) joined to stdin/stdout' },
   get: { run: runGet, help: 'HTTP GET an http://IPv4/ URL through the stack, body to stdout' },
   ping: { run: runPing, help: 'send ICMP echo requests from a stack' },
+  packetdrill: { run: runPacketdrill, help: 'run packetdrill scripts against a fresh tsip stack each, in virtual time' },
 };
 
 function usage(): string {

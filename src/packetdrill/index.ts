@@ -3,14 +3,19 @@ import { parseScript, type ParseOptions } from './parser.js';
 import { planTiming, type TimingConfig, type TimingPlan } from './timing.js';
 
 /**
- * The packetdrill front end: lexer, parser, timing pre-pass and the Linux
- * symbol table. A runner normally needs only {@link prepareScript}.
+ * The packetdrill interpreter: the front end (lexer, parser, timing
+ * pre-pass, Linux symbol table; {@link prepareScript}) and the runner that
+ * plays a script against a fresh tsip stack in virtual time
+ * ({@link runScript}).
  */
 export type * from './ast.js';
 export { lex, parseDefine, KEYWORDS, type Token, type TokenKind, type LexOptions, type LexResult, type Diagnostic } from './lexer.js';
 export { parseScript, secondsToMicros, type ParseOptions, type ParseOutcome } from './parser.js';
 export * from './timing.js';
 export * from './symbols.js';
+export { runScript, type RunOptions, type ScriptResult } from './runner.js';
+export { collectScripts, profileForPath } from './files.js';
+export { endpointsFor, IPV4_ENDPOINTS, IPV6_ENDPOINTS, type ProfileName, type RunEndpoints } from './config.js';
 
 /** Options for {@link prepareScript}. */
 export interface PrepareOptions extends ParseOptions {
