@@ -49,6 +49,7 @@ export const COUNTER_NAMES = [
   'TcpExtTCPACKSkippedSeq', 'TcpExtTCPACKSkippedFinWait2', 'TcpExtTCPACKSkippedTimeWait',
   'TcpExtTCPACKSkippedChallenge', 'TcpExtTCPWinProbe', 'TcpExtTCPKeepAlive', 'TcpExtTCPDelivered',
   'TcpExtTCPAckCompressed', 'TcpExtTCPWqueueTooBig', 'TcpExtTCPMTUPFail', 'TcpExtTCPMTUPSuccess',
+  'TcpExtTCPRcvQDrop', 'TcpExtTCPDSACKUndo', 'TcpExtOutOfWindowIcmps',
   // Ip6:
   'Ip6InReceives', 'Ip6InHdrErrors', 'Ip6InTooBigErrors', 'Ip6InNoRoutes', 'Ip6InAddrErrors',
   'Ip6InUnknownProtos', 'Ip6InTruncatedPkts', 'Ip6InDiscards', 'Ip6InDelivers', 'Ip6OutForwDatagrams',

@@ -43,6 +43,8 @@ export interface TcpConfig {
   delackMaxUs: number;
   /** TCP_MAX_QUICKACKS. */
   maxQuickAcks: number;
+  /** tcp_pingpong_thresh: replies within `ato` of received data before ACKs wait to ride on replies (interactive mode). */
+  pingpongThresh: number;
   /** TCP_RTO_MIN, µs. */
   rtoMinUs: number;
   /** TCP_RTO_MAX, µs. */
@@ -59,7 +61,10 @@ export interface TcpConfig {
   rack: boolean;
   /** Tail loss probes (tcp_early_retrans >= 3). */
   tlp: boolean;
-  /** tcp_slow_start_after_idle. */
+  /**
+   * tcp_slow_start_after_idle (RFC 5681 §4.1 restart window): Linux's
+   * default is on; packetdrill's defaults.sh profile turns it off.
+   */
   slowStartAfterIdle: boolean;
   /** tcp_challenge_ack_limit: challenge ACKs per second (RFC 5961 §7). */
   challengeAckLimit: number;
@@ -103,6 +108,7 @@ export function defaultTcpConfig(): TcpConfig {
     delackMinUs: 40_000,
     delackMaxUs: 200_000,
     maxQuickAcks: 16,
+    pingpongThresh: 1,
     rtoMinUs: 200_000,
     rtoMaxUs: 120_000_000,
     rtoInitUs: 1_000_000,
@@ -111,7 +117,7 @@ export function defaultTcpConfig(): TcpConfig {
     reordering: 3,
     rack: true,
     tlp: true,
-    slowStartAfterIdle: false,
+    slowStartAfterIdle: true,
     challengeAckLimit: 1000,
     invalidRatelimitUs: 500_000,
     moderateRcvbuf: true,

@@ -75,6 +75,9 @@ export interface TcpSegment {
   payload: Uint8Array;
 }
 
+/** The options view of a segment without options (shared: it is empty, nothing can write to it). */
+const NO_OPTIONS = new Uint8Array(0);
+
 /** A reusable segment view, filled in place by {@link decodeTcpInto} (no allocation per segment). */
 export function emptyTcpSegment(): TcpSegment {
   const empty = new Uint8Array(0);
@@ -88,9 +91,11 @@ export function emptyTcpSegment(): TcpSegment {
  * Fills `out` from the bytes `b` (exactly one TCP segment: the IP payload).
  * Returns null when well formed, or the drop reason. Never throws; the
  * checksum is checked separately ({@link tcpChecksumValid}) because it needs
- * the pseudo-header.
+ * the pseudo-header. With `optionsView` false, `out.options` is left empty
+ * and the caller parses the options in place (`b[20, dataOffset·4)`): the
+ * receive path saves a view per segment that way.
  */
-export function decodeTcpInto(b: Uint8Array, out: TcpSegment): string | null {
+export function decodeTcpInto(b: Uint8Array, out: TcpSegment, optionsView = true): string | null {
   if (b.length < TCP_HEADER_LEN) return 'tcp-truncated';
   const off = b[F_OFFSET]! >>> 4;
   // RFC 9293 §3.1: the data offset counts the header in words; below 5 it
@@ -108,7 +113,7 @@ export function decodeTcpInto(b: Uint8Array, out: TcpSegment): string | null {
   out.window = readU16(b, F_WINDOW);
   out.checksum = readU16(b, F_CHECKSUM);
   out.urgent = readU16(b, F_URGENT);
-  out.options = b.subarray(TCP_HEADER_LEN, hlen);
+  out.options = optionsView && hlen > TCP_HEADER_LEN ? b.subarray(TCP_HEADER_LEN, hlen) : NO_OPTIONS;
   out.payload = b.subarray(hlen);
   return null;
 }

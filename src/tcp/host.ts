@@ -1,7 +1,9 @@
 import type { StackContext } from '../core/context.js';
+import type { PacketBuffer } from '../core/packet-buffer.js';
 import type { IpAddress, IpLayer } from '../ip/types.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
+import type { TcpControlBlock } from './tcb.js';
 import type { OptionPlan, TcpOptions } from './options.js';
 import type { CongestionControl } from './congestion/types.js';
 
@@ -21,7 +23,7 @@ export interface TcpHost {
   /** Removes `conn` from the demux tables (it reached CLOSED). */
   unhash(conn: TcpConnection): void;
   /** Called on every state change (counters, trace, listener bookkeeping). */
-  stateChanged(conn: TcpConnection, from: number, to: number): void;
+  stateChanged(conn: TcpControlBlock, from: number, to: number): void;
   /** RFC 5961 §7: true if one more challenge ACK may be sent now (global rate limit). */
   challengeAckAllowed(): boolean;
   /** Sends a RST in reply to a segment that matches no connection state (RFC 9293 §3.10.7.1). */
@@ -31,6 +33,8 @@ export interface TcpHost {
   ): void;
   /** A connection finished its handshake passively; hand it to its listener. False if the accept queue is full. */
   passiveEstablished(conn: TcpConnection): boolean;
+  /** A buffer for one outbound segment of `size` bytes (header + payload), with headroom for IP and link. */
+  allocPacket(size: number): PacketBuffer;
   /** Options record of the segment being processed. */
   readonly rxOptions: TcpOptions;
   /** A congestion controller for a connection whose MSS is now known (the configured algorithm, IW10). */
@@ -48,4 +52,6 @@ export const Notify = {
   WRITABLE: 4,
   PEER_FIN: 8,
   CLOSED: 16,
+  /** A lingering close finished (delivered even without a handler: see TcpConnection.closeLingering). */
+  LINGER: 32,
 } as const;

@@ -1,16 +1,18 @@
 import { readU32 } from '../core/bytes.js';
-import { type Seq, seqGe, seqLt } from '../core/seq.js';
+import { type Seq, seqGe, seqLe } from '../core/seq.js';
 import type { IcmpErrorReport } from '../ip/types.js';
 import type { TcpConnection } from './connection.js';
 import { computeSendMss } from './negotiate.js';
 import * as out from './output.js';
 import { TcpState } from './state.js';
-import * as timers from './timers.js';
+import * as life from './lifetime.js';
 
 /**
  * ICMP errors about our segments (RFC 1122 §4.2.3.9, RFC 5927, Linux
- * tcp_v4_err): the quoted sequence number must lie in [SND.UNA, SND.NXT)
- * or the message is ignored (RFC 5927 §4.1). "Fragmentation needed" lowers
+ * tcp_v4_err): the quoted sequence number must lie in [SND.UNA, SND.NXT]
+ * (a passive child still in SYN-RECEIVED: be our ISN, Linux tcp_req_err)
+ * or the message is ignored and counted as TcpExtOutOfWindowIcmps (RFC
+ * 5927 §4.1). "Fragmentation needed" lowers
  * the path MTU (RFC 1191 / RFC 8201) and resends what no longer fits.
  * Unreachables abort a connection still opening (as Linux) and are
  * remembered as a soft error on an established one (RFC 5927 §4.2 treats
@@ -19,8 +21,13 @@ import * as timers from './timers.js';
  */
 export function handleIcmpError(c: TcpConnection, r: IcmpErrorReport): void {
   const seq = readU32(r.quoted, 4) as Seq;
-  if (c.state !== TcpState.SYN_SENT && !(seqGe(seq, c.sndUna) && seqLt(seq, c.sndNxt))) return;
-  if (c.state === TcpState.SYN_SENT && seq !== c.iss) return;
+  const inWindow = c.state === TcpState.SYN_RECEIVED && c.listener !== null
+    ? seq === c.iss
+    : seqGe(seq, c.sndUna) && seqLe(seq, c.sndNxt);
+  if (!inWindow) {
+    c.host.ctx.counters.TcpExtOutOfWindowIcmps++;
+    return;
+  }
   if (r.kind === 'frag-needed') {
     pmtuReduced(c, r.mtu);
     return;
@@ -31,7 +38,7 @@ export function handleIcmpError(c: TcpConnection, r: IcmpErrorReport): void {
       c.softError = r.errno;
       return;
     }
-    timers.tcpDone(c, r.errno);
+    life.tcpDone(c, r.errno);
     return;
   }
   c.softError = r.errno;

@@ -1,12 +1,15 @@
 import { type Seq, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../core/seq.js';
 import type { TcpConnection } from './connection.js';
+import { enterQuickAck } from './delack.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './header.js';
 import { Notify } from './host.js';
-import { applyPeerSyn } from './negotiate.js';
 import type { TcpOptions } from './options.js';
 import * as out from './output.js';
+import { processText } from './receive.js';
 import { onAck } from './recovery.js';
+import { establishFromSyn, synSent } from './syn-sent.js';
 import { TcpState } from './state.js';
+import * as life from './lifetime.js';
 import * as timers from './timers.js';
 
 /**
@@ -14,7 +17,8 @@ import * as timers from './timers.js';
  * later state, in the RFC's order: sequence check (with PAWS, RFC 7323
  * §5.3), RST (RFC 5961 §3.2), SYN (RFC 5961 §4), ACK (RFC 5961 §5), URG
  * (ignored), segment text, FIN. Where Linux departs from the RFC's letter
- * the comment says so.
+ * the comment says so. SYN-SENT is syn-sent.ts, the text and FIN
+ * receive.ts, the ACK's effect on the send side recovery.ts.
  */
 export function segmentArrives(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
   c.segsIn++;
@@ -24,66 +28,6 @@ export function segmentArrives(c: TcpConnection, seg: TcpSegment, o: TcpOptions)
   else synchronized(c, seg, o);
   if (c.state !== TcpState.CLOSED) {
     out.tcpOutput(c);
-  }
-}
-
-/** RFC 9293 §3.10.7.3. */
-function synSent(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
-  const f = seg.flags;
-  const ack = seg.ack as Seq;
-  let ackOk = false;
-  if (f & ACK) {
-    // First: SEG.ACK =< ISS or SEG.ACK > SND.NXT is unacceptable.
-    if (seqLe(ack, c.iss) || seqGt(ack, c.sndNxt)) {
-      if (!(f & RST)) c.host.sendResetFor(c.family, c.localAddress, c.remoteAddress, c.localPort, c.remotePort, seg.ack, 0, false);
-      return;
-    }
-    ackOk = true;
-  }
-  if (f & RST) {
-    // Second: RST is honoured only with an acceptable ACK (RFC 5961 §3.2 keeps this for SYN-SENT).
-    if (ackOk) timers.tcpDone(c, 'ECONNREFUSED');
-    else dropped(c, 'syn-sent-rst-without-ack', seg);
-    return;
-  }
-  if (!(f & SYN)) {
-    dropped(c, 'syn-sent-no-syn', seg);
-    return;
-  }
-  // Fourth: SYN.
-  applyPeerSyn(c, o, true, seg.seq, seg.window);
-  if (ackOk) {
-    c.sndWl1 = seg.seq as Seq;
-    c.sndWl2 = ack;
-    establishFromSyn(c, ack);
-    c.ackNow = true;
-    processText(c, seg, seqAdd(seg.seq as Seq, 1));
-    return;
-  }
-  // Simultaneous open: SYN-RECEIVED, resend our SYN as SYN-ACK (RFC 9293 Figure 7).
-  c.setState(TcpState.SYN_RECEIVED);
-  c.rtx.clear();
-  out.sendSyn(c, false);
-}
-
-/** Our SYN was acknowledged: RTT sample, congestion state, ESTABLISHED. */
-function establishFromSyn(c: TcpConnection, ack: Seq): void {
-  const now = c.host.ctx.clock.now();
-  const first = c.rtx.first();
-  c.rtx.ackTo(ack, () => undefined);
-  c.sndUna = ack;
-  if (first !== undefined && first.retrans === 0) c.rtt.sample(Math.max(1, now - first.sentAt), now, c.sndUna, c.sndNxt);
-  else if (c.totalRetrans > 0) c.rtt.applyHandshakeFallback();
-  c.backoff = 0;
-  c.retransStamp = -1;
-  timers.stopRtx(c);
-  c.cc = c.host.newCongestionControl(c.mss);
-  c.setState(TcpState.ESTABLISHED);
-  timers.resetKeepalive(c);
-  if (c.listener === null) c.host.notify(c, Notify.CONNECTED | Notify.WRITABLE);
-  if (c.finQueued) {
-    c.finQueued = false;
-    out.queueFin(c);
   }
 }
 
@@ -136,7 +80,7 @@ function synchronized(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
       synChallenge(c, seq, f);
       return;
     }
-    if (c.state === TcpState.TIME_WAIT && f & FIN) timers.restartTimeWait(c);
+    if (c.state === TcpState.TIME_WAIT && f & FIN) life.restartTimeWait(c);
     badSegmentAck(c, seq, seg.payload.length, segLen, 'seq');
     return;
   }
@@ -174,6 +118,15 @@ function synchronized(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
   if (c.state === TcpState.SYN_RECEIVED) {
     if (seqLe(ack, c.sndUna) || seqGt(ack, c.sndNxt)) {
       c.host.sendResetFor(c.family, c.localAddress, c.remoteAddress, c.localPort, c.remotePort, seg.ack, 0, false);
+      return;
+    }
+    // TCP_DEFER_ACCEPT (Linux tcp_check_req): until that many SYN-ACK
+    // timeouts passed, a bare ACK (nothing beyond the SYN) does not complete
+    // the handshake; it is dropped and remembered, and data completes it.
+    if (c.listener !== null && c.backoff < c.options.deferAccept && seqAdd(seq, segLen) === c.rcvNxt) {
+      c.deferAcked = true;
+      counters.TcpExtTCPDeferAcceptDrop++;
+      dropped(c, 'defer-accept-bare-ack', seg);
       return;
     }
     c.sndWnd = seg.window << c.sndWscale;
@@ -275,7 +228,7 @@ function onReset(c: TcpConnection): void {
   switch (c.state) {
     case TcpState.SYN_RECEIVED:
       // Passive open: back to LISTEN (the half-open child just goes away); active: refused.
-      timers.tcpDone(c, c.listener !== null ? null : 'ECONNREFUSED');
+      life.tcpDone(c, c.listener !== null ? null : 'ECONNREFUSED');
       return;
     case TcpState.ESTABLISHED:
     case TcpState.FIN_WAIT_1:
@@ -283,11 +236,11 @@ function onReset(c: TcpConnection): void {
     case TcpState.CLOSE_WAIT:
       if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) counters.TcpEstabResets++;
       // Linux reports EPIPE for a reset in CLOSE-WAIT, ECONNRESET otherwise.
-      timers.tcpDone(c, c.state === TcpState.CLOSE_WAIT ? 'EPIPE' : 'ECONNRESET');
+      life.tcpDone(c, c.state === TcpState.CLOSE_WAIT ? 'EPIPE' : 'ECONNRESET');
       return;
     case TcpState.CLOSING:
     case TcpState.LAST_ACK:
-      timers.tcpDone(c, null);
+      life.tcpDone(c, null);
       return;
     case TcpState.TIME_WAIT:
       // RFC 1337: no TIME-WAIT assassination — ignore the RST.
@@ -315,19 +268,19 @@ function ackStateTransitions(c: TcpConnection): boolean {
       if (finAcked) {
         c.setState(TcpState.FIN_WAIT_2);
         timers.stopRtx(c);
-        if (c.orphan) timers.armFinWait2(c);
+        if (c.orphan) life.armFinWait2(c);
         if ((c.state as TcpState) === TcpState.CLOSED) return false;
       }
       return true;
     case TcpState.CLOSING:
       if (finAcked) {
-        timers.enterTimeWait(c);
+        life.enterTimeWait(c);
         return false;
       }
       return true;
     case TcpState.LAST_ACK:
       if (finAcked) {
-        timers.tcpDone(c, null);
+        life.tcpDone(c, null);
         return false;
       }
       return true;
@@ -338,170 +291,3 @@ function ackStateTransitions(c: TcpConnection): boolean {
   }
 }
 
-/**
- * Seventh and eighth: segment text and FIN. `seq` is where the text starts
- * (after a SYN's sequence number when the SYN-ACK carried data).
- */
-function processText(c: TcpConnection, seg: TcpSegment, seq: Seq): void {
-  const f = seg.flags;
-  let data = seg.payload;
-  const counters = c.host.ctx.counters;
-  const s = c.state;
-  const receiving = s === TcpState.ESTABLISHED || s === TcpState.FIN_WAIT_1 || s === TcpState.FIN_WAIT_2;
-  if (!receiving) {
-    // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent FIN; text is ignored,
-    // but a retransmitted FIN is acknowledged again.
-    if (f & FIN && seqLt(seq, c.rcvNxt)) {
-      c.ackNow = true;
-      if (s === TcpState.TIME_WAIT) timers.restartTimeWait(c);
-    } else if (data.length > 0 || f & FIN) c.ackNow = true;
-    return;
-  }
-  let fin = (f & FIN) !== 0;
-  if (data.length === 0 && !fin) return;
-  // Data after close()/shutdown(SHUT_RD) in a closing state aborts (Linux tcp_rcv_state_process, RFC 9293 §3.10.7.4 note).
-  if ((c.orphan || (c.readShutdown && s !== TcpState.ESTABLISHED)) && data.length > 0 && seqGt(seqAdd(seq, data.length), c.rcvNxt)) {
-    counters.TcpExtTCPAbortOnData++;
-    c.host.sendResetFor(c.family, c.localAddress, c.remoteAddress, c.localPort, c.remotePort, seg.ack, 0, false);
-    timers.tcpDone(c, 'ECONNRESET');
-    return;
-  }
-  const now = c.host.ctx.clock.now();
-  // Trim what we already have (RFC 9293 §3.10.7.4 seventh: "trim to the window").
-  if (seqLt(seq, c.rcvNxt)) {
-    const dup = seqDiff(c.rcvNxt, seq);
-    if (dup >= data.length) {
-      if (data.length > 0 && c.sackOk && c.host.config.dsack) {
-        c.oooQueue().dsack = [seq, seqAdd(seq, data.length)];
-        counters.TcpExtTCPDSACKOldSent++;
-      }
-      const finSeq = seqAdd(seq, data.length);
-      if (fin && seqLt(finSeq, c.rcvNxt)) fin = false; // an old FIN: just ACK
-      data = data.subarray(data.length);
-      seq = c.rcvNxt;
-      c.ackNow = true;
-      enterQuickAck(c);
-      if (!fin || finSeq !== c.rcvNxt) return;
-    } else {
-      if (c.sackOk && c.host.config.dsack) {
-        c.oooQueue().dsack = [seq, c.rcvNxt];
-        counters.TcpExtTCPDSACKOldSent++;
-      }
-      data = data.subarray(dup);
-      seq = c.rcvNxt;
-      c.ackNow = true;
-    }
-  }
-  // Trim beyond the right edge of the buffer space.
-  const room = Math.max(0, c.rcvBufSize - c.recvBuf.length - (c.ooo?.size ?? 0));
-  const offset = seqDiff(seq, c.rcvNxt);
-  if (offset + data.length > room) {
-    const keep = Math.max(0, room - offset);
-    if (keep < data.length) {
-      data = data.subarray(0, keep);
-      fin = false;
-      c.host.ctx.trace.dropped('tcp', 'rcvbuf-full', seg.payload);
-    }
-  }
-  if (seq === c.rcvNxt) {
-    if (data.length > 0) {
-      c.recvBuf.append(data);
-      c.rcvNxt = seqAdd(c.rcvNxt, data.length);
-      c.bytesReceived += data.length;
-      dataReceived(c, data.length, now);
-      if (c.ooo !== null && !c.ooo.empty) {
-        c.rcvNxt = c.ooo.drain(c.rcvNxt, (d) => {
-          c.recvBuf.append(d);
-          c.bytesReceived += d.length;
-        });
-        // RFC 5681 §4.2: ACK at once when a hole is filled.
-        c.ackNow = true;
-        if (c.oooFin !== -1 && c.oooFin === c.rcvNxt) {
-          c.oooFin = -1;
-          fin = true;
-        }
-      }
-      if (!c.orphan) c.host.notify(c, Notify.READABLE);
-    }
-    if (fin) processFin(c);
-    else if (data.length > 0) ackPolicy(c);
-    return;
-  }
-  // Out of order: queue, report with SACK, ACK at once (RFC 5681 §4.2; RFC 9293 §3.10.7.4).
-  if (data.length > 0) {
-    const r = c.oooQueue().insert(seq, data);
-    if (r === 'full') counters.TcpExtTCPOFODrop++;
-    else counters.TcpExtTCPOFOQueue++;
-  }
-  if (fin) c.oooFin = seqAdd(seq, data.length);
-  c.ackNow = true;
-  enterQuickAck(c);
-}
-
-/** Linux tcp_event_data_recv: delayed-ACK timing estimate and quick-ACK budget. */
-function dataReceived(c: TcpConnection, len: number, now: number): void {
-  const cfg = c.host.config;
-  c.unackedSegs++;
-  if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
-  if (c.ato === 0) {
-    incrQuickAck(c);
-    c.ato = cfg.delackMinUs;
-  } else {
-    const m = now - c.lastDataRecvAt;
-    if (m <= cfg.delackMinUs / 2) c.ato = (c.ato >>> 1) + cfg.delackMinUs / 2;
-    else if (m < c.ato) c.ato = Math.min((c.ato >>> 1) + m, c.rtt.rtoUs);
-    else if (m > c.rtt.rtoUs) incrQuickAck(c);
-  }
-  c.lastDataRecvAt = now;
-  // Linux tcp_grow_window: open the window as in-order data flows.
-  const clamp = c.rcvBufSize - (c.rcvBufSize >>> 1);
-  if (c.rcvSsthresh < clamp) c.rcvSsthresh = Math.min(clamp, c.rcvSsthresh + 2 * c.advMss);
-}
-
-function incrQuickAck(c: TcpConnection): void {
-  const q = Math.min(c.host.config.maxQuickAcks, Math.max(2, Math.floor(c.rcvWnd / (2 * c.rcvMss))));
-  if (q > c.quickAcks) c.quickAcks = q;
-}
-
-function enterQuickAck(c: TcpConnection): void {
-  incrQuickAck(c);
-  c.pingpong = false;
-  c.ato = c.host.config.delackMinUs;
-}
-
-/** Linux __tcp_ack_snd_check: ACK now, or delay it. */
-function ackPolicy(c: TcpConnection): void {
-  if (c.ackNow) return;
-  const sinceUpdate = seqDiff(c.rcvNxt, c.rcvWup);
-  if ((sinceUpdate > c.rcvMss && out.selectWindow(c) >= c.rcvWnd) || (c.quickAcks > 0 && !c.pingpong)) {
-    c.ackNow = true;
-    return;
-  }
-  timers.scheduleDelayedAck(c);
-}
-
-/** Eighth: the FIN (RFC 9293 §3.10.7.4), in order. */
-function processFin(c: TcpConnection): void {
-  c.rcvNxt = seqAdd(c.rcvNxt, 1);
-  c.finReceived = true;
-  c.ackNow = true;
-  if (!c.orphan) c.host.notify(c, Notify.PEER_FIN | Notify.READABLE);
-  switch (c.state) {
-    case TcpState.SYN_RECEIVED:
-    case TcpState.ESTABLISHED:
-      c.setState(TcpState.CLOSE_WAIT);
-      break;
-    case TcpState.FIN_WAIT_1:
-      if (c.finSent && seqGe(c.sndUna, seqAdd(c.finSeq, 1))) {
-        out.sendAck(c);
-        timers.enterTimeWait(c);
-      } else c.setState(TcpState.CLOSING);
-      break;
-    case TcpState.FIN_WAIT_2:
-      out.sendAck(c);
-      timers.enterTimeWait(c);
-      break;
-    default:
-      break;
-  }
-}

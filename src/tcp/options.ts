@@ -73,15 +73,16 @@ function ignore(out: TcpOptions, kind: number, data: Uint8Array): void {
 }
 
 /**
- * Parses the option bytes `b` into `out`. Returns null when well formed, or
+ * Parses the option bytes `b[start, end)` (all of `b` by default) into
+ * `out`. Returns null when well formed, or
  * a reason: `tcp-opt-truncated` (a length byte or body runs past the
  * header) or `tcp-opt-bad-length` (a length below 2, which would loop
  * forever — RFC 9293 §3.2 MUST-7 asks us to survive it). Never throws.
  */
-export function parseTcpOptionsInto(b: Uint8Array, out: TcpOptions): string | null {
+export function parseTcpOptionsInto(b: Uint8Array, out: TcpOptions, start = 0, end = b.length): string | null {
   reset(out);
-  let i = 0;
-  const n = b.length;
+  let i = start;
+  const n = end;
   while (i < n) {
     const kind = b[i]!;
     if (kind === OPT_EOL) break;

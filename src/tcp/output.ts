@@ -1,4 +1,3 @@
-import { PacketBuffer } from '../core/packet-buffer.js';
 import { type Seq, seqAdd, seqDiff, seqGt } from '../core/seq.js';
 import type { IpSendOptions } from '../ip/types.js';
 import { winFromSpace } from './config.js';
@@ -7,6 +6,7 @@ import { ACK, FIN, fillTcpChecksum, IPPROTO_TCP, PSH, RST, SYN, TCP_HEADER_LEN, 
 import { linuxOptionsLength, maxSackBlocks, writeLinuxOptions } from './options.js';
 import type { SentSegment } from './rtx-queue.js';
 import { TcpState } from './state.js';
+import { ackAfterRead, ackSent, replySent } from './delack.js';
 import * as timers from './timers.js';
 
 /**
@@ -62,7 +62,7 @@ function emit(c: TcpConnection, seq: Seq, flags: number, dataOff: number, len: n
   }
   const optLen = linuxOptionsLength(p);
   const hlen = TCP_HEADER_LEN + optLen;
-  const pkt = PacketBuffer.alloc(hlen + len);
+  const pkt = host.allocPacket(hlen + len);
   const b = pkt.buf;
   const o = pkt.start;
   if (len > 0) c.sendBuf.copyOut(dataOff, len, b, o + hlen);
@@ -84,15 +84,27 @@ function emit(c: TcpConnection, seq: Seq, flags: number, dataOff: number, len: n
   counters.TcpOutSegs++;
   c.segsOut++;
   if (flags & RST) counters.TcpOutRsts++;
+  if (len > 0) dataSent(c);
   if (flags & ACK) {
     // Any segment carrying an ACK acknowledges everything so far (RFC 1122 §4.2.3.2).
-    c.ackNow = false;
-    c.unackedSegs = 0;
     c.lastAckSent = c.rcvNxt;
-    if (c.delackTimer?.armed) host.ctx.timers.disarm(c.delackTimer);
-    if (c.quickAcks > 0) c.quickAcks--;
+    ackSent(c);
   }
   host.ip.send(ipOpts(c), pkt);
+}
+
+/**
+ * A segment with data is about to leave (Linux tcp_event_data_sent): with
+ * nothing in flight the congestion controller hears that sending restarts
+ * after a pause (CA_EVENT_TX_START: CUBIC shifts its epoch, RFC 9438 §5.8);
+ * the send time is noted (idle restart, TCP_INFO); a reply soon after data
+ * arrived counts towards interactive mode.
+ */
+function dataSent(c: TcpConnection): void {
+  const now = c.host.ctx.clock.now();
+  if (c.pipe() === 0) c.cc.onSendAfterIdle(now, now - c.lastSendAt);
+  c.lastSendAt = now;
+  replySent(c, now);
 }
 
 /** The receive window to advertise now, bytes (RFC 9293 §3.8.6.2.2, after Linux __tcp_select_window). */
@@ -292,10 +304,7 @@ function sendNew(c: TcpConnection, len: number, flags: number, now: number): voi
   }
   if (len < c.mss) c.sndSml = end;
   c.bytesSent += len;
-  if (len > 0) {
-    c.host.ctx.counters.TcpExtTCPOrigDataSent++;
-    c.lastSendAt = now;
-  }
+  if (len > 0) c.host.ctx.counters.TcpExtTCPOrigDataSent++;
 }
 
 /** Retransmits one recorded segment (data and/or FIN). */
@@ -308,6 +317,8 @@ export function retransmit(c: TcpConnection, seg: SentSegment, now: number): voi
   if (c.inRecovery) c.prr?.onSent(Math.max(len, 1));
   emit(c, seg.start, flags, off, len);
   if (c.undoActive) {
+    // Linux __tcp_retransmit_skb: the first retransmission of an episode starts the count at 0.
+    if (c.undoRetrans < 0) c.undoRetrans = 0;
     c.undoRetrans++;
     if (c.undoTs < 0 && c.tsOk) c.undoTs = c.tsNow();
   }
@@ -321,13 +332,15 @@ export function retransmit(c: TcpConnection, seg: SentSegment, now: number): voi
 }
 
 /**
- * After the application read `n` bytes: send a window update if the window
- * grew a lot (Linux tcp_cleanup_rbuf: new window ≥ 2× what the peer sees).
+ * After the application read `n` bytes (Linux tcp_cleanup_rbuf): a pending
+ * ACK may be due now (delack.ts), else send a window update if the window
+ * grew a lot (new window ≥ 2× what the peer sees).
  */
 export function afterRead(c: TcpConnection, n: number): void {
   const s = c.state;
   if (s !== TcpState.ESTABLISHED && s !== TcpState.FIN_WAIT_1 && s !== TcpState.FIN_WAIT_2) return;
   autotune(c, n);
+  if (ackAfterRead(c, n)) return;
   const shown = seqDiff(seqAdd(c.rcvWup, c.rcvWnd), c.rcvNxt);
   const clamp = winFromSpace(c.rcvBufSize);
   if (2 * shown <= clamp) {
@@ -362,18 +375,22 @@ function autotune(c: TcpConnection, n: number): void {
 }
 
 /**
- * A zero-window probe or keepalive probe (Linux tcp_write_wakeup): new data
- * if the window has room, else an ACK with SEG.SEQ = SND.UNA − 1, which the
- * peer must answer with an ACK (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.6).
+ * A zero-window probe, keepalive probe or tail-loss probe of new data
+ * (Linux tcp_write_wakeup): new data if the window has room, else an ACK
+ * with SEG.SEQ = SND.UNA − 1, which the peer must answer with an ACK (RFC
+ * 9293 §3.8.6.1, RFC 1122 §4.2.3.6). For the persist and keepalive timers
+ * (`probeCounter` given) the data carries PSH, as Linux marks it, and only
+ * the bare probe counts under `probeCounter`.
  */
-export function sendProbe(c: TcpConnection): void {
+export function sendProbe(c: TcpConnection, probeCounter: 'TcpExtTCPWinProbe' | 'TcpExtTCPKeepAlive' | null = null): void {
   const offset = seqDiff(c.sndNxt, c.sndUna);
   const unsent = c.sendBuf.length - offset;
   const usable = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt);
   if (unsent > 0 && usable > 0) {
     const len = Math.min(unsent, usable, c.mss);
-    sendNew(c, len, ACK | (len === unsent ? PSH : 0), c.host.ctx.clock.now());
+    sendNew(c, len, ACK | (len === unsent || probeCounter !== null ? PSH : 0), c.host.ctx.clock.now());
     return;
   }
+  if (probeCounter !== null) c.host.ctx.counters[probeCounter]++;
   emit(c, seqAdd(c.sndUna, -1), ACK, 0, 0);
 }

@@ -1,4 +1,4 @@
-import { PacketBuffer } from '../core/packet-buffer.js';
+import type { PacketBuffer } from '../core/packet-buffer.js';
 import { type Seq, seqAdd } from '../core/seq.js';
 import type { InboundIp, IpAddress, IpLayer } from '../ip/types.js';
 import type { TcpConfig } from './config.js';
@@ -29,6 +29,7 @@ export interface PassiveHost {
   passiveEstablished(c: TcpConnection): boolean;
   newCongestionControl(mss: number): TcpConnection['cc'];
   resetForUnmatched(info: InboundIp, seg: TcpSegment): void;
+  allocPacket(size: number): PacketBuffer;
 }
 
 /**
@@ -128,7 +129,7 @@ function sendCookieSynAck(h: PassiveHost, l: TcpListener, info: InboundIp, seg: 
     if (ws) p.wscale = ourWscale(h, l);
   }
   const optLen = linuxOptionsLength(p);
-  const pkt = PacketBuffer.alloc(TCP_HEADER_LEN + optLen);
+  const pkt = h.allocPacket(TCP_HEADER_LEN + optLen);
   const effMss = ourMss - (ts ? 12 : 0);
   let win = Math.min(0xffff, (l.options.rcvBuf > 0 ? l.options.rcvBuf : cfg.rmem[1]) >>> 1);
   if (win > effMss) win = Math.floor(win / effMss) * effMss;

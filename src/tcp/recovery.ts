@@ -128,10 +128,14 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     // RTT: the oldest newly acknowledged segment never retransmitted (Karn, RFC 6298 §3).
     let sample = -1;
     let dataAcked = 0;
-    c.rtx.ackTo(ack, (s) => {
+    const rtx = c.rtx;
+    for (let i = 0, n = rtx.count; i < n; i++) {
+      const s = rtx.at(i);
+      if (seqGt(s.end, ack)) break;
       if (sample < 0 && s.retrans === 0) sample = now - s.sentAt;
       rackDelivered(c, s, now, tsEcr);
-    });
+    }
+    rtx.ackTo(ack);
     if (sample < 0 && c.tsOk && opts.hasTimestamp && opts.tsEcr !== 0) {
       // RFC 7323 §4.1: timestamps give samples even for retransmitted data.
       const ticks = (c.tsNow() - opts.tsEcr) | 0;
@@ -160,9 +164,12 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
         // undone if every retransmission proved spurious (Linux tcp_try_undo_recovery).
         c.inRecovery = false;
         c.renoSackedBytes = 0;
-        if (mayUndo(c, tsEcr) && c.cc.undo()) counters.TcpExtTCPFullUndo++;
-        else c.cc.onRecoveryEnd(now);
-        c.undoActive = false;
+        if (mayUndo(c, tsEcr) && c.cc.undo()) {
+          counters.TcpExtTCPFullUndo++;
+          c.undoActive = false;
+        } else c.cc.onRecoveryEnd(now);
+        // Without an undo the episode stays open (Linux keeps undo_marker):
+        // D-SACKs arriving later may still prove it spurious (afterAck).
         c.rack?.onRecoveryExit();
       } else {
         // Partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5; RFC 6675 §5.1).
@@ -178,8 +185,10 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     } else {
       if (c.inLoss && seqGe(ack, c.recover)) {
         c.inLoss = false;
-        if (mayUndo(c, tsEcr) && c.cc.undo()) counters.TcpExtTCPLossUndo++;
-        c.undoActive = false;
+        if (mayUndo(c, tsEcr) && c.cc.undo()) {
+          counters.TcpExtTCPLossUndo++;
+          c.undoActive = false;
+        }
         c.rack?.onRecoveryExit();
       }
       if (c.inLoss && c.sackOk && c.rack === null) markLostFromSacks(c);
@@ -229,6 +238,7 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
  * timer (RFC 6298 §5.2–5.3, RFC 8985 §6.3, §7.2).
  */
 function afterAck(c: TcpConnection, now: number): void {
+  if (c.dsackEnd !== null && c.undoActive && c.undoRetrans === 0 && !c.inLoss) dsackUndo(c);
   const r = c.rack;
   if (r !== null) {
     r.onAckDsack(c.dsackEnd !== null, c.sndUna, c.sndNxt);
@@ -285,12 +295,31 @@ function ccAck(c: TcpConnection, acked: number, rttUs: number, now: number): voi
   }
 }
 
-/** Opens an undoable episode (Linux tcp_init_undo) unless one is already open. */
+/**
+ * D-SACKs reported every retransmission of the episode as a duplicate: none
+ * was needed, so the reduction is undone, in recovery or after it (Linux
+ * tcp_try_undo_dsack, RFC 2883 §4.2), and recovery ends.
+ */
+function dsackUndo(c: TcpConnection): void {
+  c.cc.undo();
+  c.host.ctx.counters.TcpExtTCPDSACKUndo++;
+  c.undoActive = false;
+  if (c.inRecovery) {
+    c.inRecovery = false;
+    c.renoSackedBytes = 0;
+    c.rack?.onRecoveryExit();
+  }
+}
+
+/**
+ * Opens an undoable episode (Linux tcp_init_undo): from SND.UNA, with the
+ * retransmissions still in flight counted (-1 when there are none yet: then
+ * only a timestamp can prove the episode spurious until one is sent).
+ */
 export function openUndo(c: TcpConnection): void {
-  if (c.undoActive) return;
   c.undoActive = true;
   c.undoMarker = c.sndUna;
-  c.undoRetrans = 0;
+  c.undoRetrans = c.rtx.retransOutstanding > 0 ? c.rtx.retransOutstanding : -1;
   c.undoTs = -1;
 }
 
@@ -301,6 +330,6 @@ export function openUndo(c: TcpConnection): void {
  */
 function mayUndo(c: TcpConnection, tsEcr: number): boolean {
   if (!c.undoActive) return false;
-  if (c.undoRetrans <= 0) return true;
+  if (c.undoRetrans === 0) return true;
   return tsEcr >= 0 && c.undoTs >= 0 && tsEcr !== 0 && ((tsEcr - c.undoTs) | 0) < 0;
 }

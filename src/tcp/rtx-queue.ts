@@ -30,14 +30,16 @@ export class SentSegment {
 
 /**
  * The retransmission queue: {@link SentSegment}s in sequence order from
- * SND.UNA to SND.NXT. Records are pooled, and byte totals for the SACK
+ * SND.UNA to SND.NXT. Records are pooled while data flows (the pool is
+ * dropped whenever the queue drains, so an idle connection keeps none), and
+ * byte totals for the SACK
  * scoreboard (sacked, lost) are kept incrementally so that "pipe" (RFC 6675
  * §4) is O(1).
  */
 export class RtxQueue {
   private segs: SentSegment[] = [];
   private head = 0;
-  private readonly pool: SentSegment[] = [];
+  private pool: SentSegment[] = [];
   /** Bytes SACKed by the peer (RFC 6675 scoreboard). */
   sackedBytes = 0;
   /** Bytes marked lost and not yet retransmitted. */
@@ -96,15 +98,17 @@ export class RtxQueue {
 
   /**
    * Removes what `ack` acknowledges, trimming a partly acknowledged head
-   * segment. Calls `each` for every segment fully acknowledged (before it is
-   * recycled). Returns the number of segments removed.
+   * segment. Calls `each` (if given) for every segment fully acknowledged,
+   * before it is recycled; the per-ACK path visits them with {@link at}
+   * first instead, so no closure is made per ACK. Returns the number of
+   * segments removed.
    */
-  ackTo(ack: Seq, each: (s: SentSegment) => void): number {
+  ackTo(ack: Seq, each?: (s: SentSegment) => void): number {
     let n = 0;
     while (this.head < this.segs.length) {
       const s = this.segs[this.head]!;
       if (seqLe(s.end, ack)) {
-        each(s);
+        if (each !== undefined) each(s);
         if (s.retrans > 0 && !s.sacked) this.retransOutstanding--;
         this.forget(s, s.length);
         this.segs[this.head] = undefined as unknown as SentSegment;
@@ -126,6 +130,8 @@ export class RtxQueue {
     if (this.head === this.segs.length) {
       this.segs.length = 0;
       this.head = 0;
+      // Everything is acknowledged: an idle connection holds no records.
+      if (this.pool.length > 0) this.pool = [];
       this.sackedBytes = 0;
       this.lostBytes = 0;
       this.retransOutstanding = 0;
@@ -206,7 +212,7 @@ export class RtxQueue {
 
   /** Drops everything. */
   clear(): void {
-    for (let i = this.head; i < this.segs.length; i++) this.pool.push(this.segs[i]!);
+    this.pool = [];
     this.segs = [];
     this.head = 0;
     this.sackedBytes = 0;

@@ -1,11 +1,12 @@
 import type { StackContext } from '../core/context.js';
 import { SocketError } from '../core/errno.js';
-import { PacketBuffer } from '../core/packet-buffer.js';
+import type { PacketBuffer } from '../core/packet-buffer.js';
 import { EphemeralPortAllocator } from '../core/ephemeral-ports.js';
 import { type Seq, seqAdd } from '../core/seq.js';
 import type { IcmpErrorReport, InboundIp, IpAddress, IpLayer } from '../ip/types.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
-import { type TcpConnectionHandler, TcpConnection, type TcpSocketOptions } from './connection.js';
+import { type TcpConnectionHandler, TcpConnection } from './connection.js';
+import { defaultSocketOptions, type TcpSocketOptions } from './socket-options.js';
 import { addrEqual, ConnectionTable, ListenerTable } from './demux.js';
 import {
   ACK, decodeTcpInto, emptyTcpSegment, fillTcpChecksum, FIN, IPPROTO_TCP, RST, SYN, TCP_HEADER_LEN,
@@ -22,10 +23,12 @@ import { emptyOptionPlan, emptyTcpOptions, parseTcpOptionsInto } from './options
 import * as out from './output.js';
 import { type CongestionControl, createCongestionControl } from './congestion/index.js';
 import { IsnGenerator } from './isn.js';
+import { PacketSlab } from './packet-slab.js';
 import { RttEstimator } from './rtt.js';
 import { SynCookies } from './syncookies.js';
-import { TcpState } from './state.js';
-import * as timers from './timers.js';
+import { STATE_NAMES, TcpState } from './state.js';
+import type { TcpControlBlock } from './tcb.js';
+import * as life from './lifetime.js';
 
 /** Options for {@link TcpLayer.listen}. */
 export interface TcpListenOptions {
@@ -60,15 +63,6 @@ interface Notifiable {
   deliverNotifications(bits: number): void;
 }
 
-/** Default per-socket options (Linux socket defaults). */
-export function defaultSocketOptions(): TcpSocketOptions {
-  return {
-    noDelay: false, cork: false, keepAlive: false, keepIdleS: 0, keepIntvlS: 0, keepCnt: 0,
-    userTimeoutMs: 0, lingerOn: false, lingerS: 0, linger2S: 0, maxSeg: 0, rcvBuf: 0, sndBuf: 0,
-    timestamps: true, sack: true, windowScaling: true,
-  };
-}
-
 /**
  * The TCP layer of one stack (RFC 9293): owns every connection and
  * listener, demultiplexes inbound segments, answers segments that match
@@ -85,6 +79,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
   readonly plan = emptyOptionPlan();
   readonly rxOptions = emptyTcpOptions();
   private readonly seg: TcpSegment = emptyTcpSegment();
+  private readonly slab = new PacketSlab();
   private readonly table = new ConnectionTable();
   private readonly listeners = new ListenerTable<TcpListener>();
   private readonly isn: IsnGenerator;
@@ -195,6 +190,10 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
 
   // ================================================================ host interface
 
+  allocPacket(size: number): PacketBuffer {
+    return this.slab.alloc(size);
+  }
+
   enter(): void {
     this.depth++;
   }
@@ -229,16 +228,13 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
     this.table.remove(c);
   }
 
-  stateChanged(c: TcpConnection, from: number, to: number): void {
+  stateChanged(c: TcpControlBlock, from: number, to: number): void {
     const counters = this.ctx.counters;
     const wasEstab = from === TcpState.ESTABLISHED || from === TcpState.CLOSE_WAIT;
     const isEstab = to === TcpState.ESTABLISHED || to === TcpState.CLOSE_WAIT;
     if (wasEstab && !isEstab) counters.TcpCurrEstab--;
     else if (!wasEstab && isEstab) counters.TcpCurrEstab++;
-    if (this.ctx.trace.tcpStateWanted) {
-      const names = ['CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
-      this.ctx.trace.tcpState(c.describe(), names[from]!, names[to]!);
-    }
+    if (this.ctx.trace.tcpStateWanted) this.ctx.trace.tcpState(c.describe(), STATE_NAMES[from]!, STATE_NAMES[to]!);
   }
 
   challengeAckAllowed(): boolean {
@@ -283,7 +279,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
    * Window 0, no options (as Linux tcp_v4_send_reset).
    */
   sendResetFor(_family: 4 | 6, src: IpAddress, dst: IpAddress, srcPort: number, dstPort: number, seq: number, ack: number, withAck: boolean): void {
-    const pkt = PacketBuffer.alloc(TCP_HEADER_LEN);
+    const pkt = this.slab.alloc(TCP_HEADER_LEN);
     writeTcpFixed(pkt.buf, pkt.start, srcPort, dstPort, seq, withAck ? ack : 0, withAck ? RST | ACK : RST, 0, 0);
     fillTcpChecksum(pkt.buf, pkt.start, TCP_HEADER_LEN, src, dst);
     this.ctx.counters.TcpOutSegs++;
@@ -296,13 +292,14 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
   private input(info: InboundIp, b: Uint8Array): void {
     if (this.depth > 0) {
       // Re-entrant delivery (synchronous loopback): handle it after the current event.
-      this.inputQueue.push({ ip: info, bytes: b.slice() });
+      // Copies: the frame may be a reused buffer, and the IP layer may reuse its InboundIp record.
+      this.inputQueue.push({ ip: { ...info }, bytes: b.slice() });
       return;
     }
     const counters = this.ctx.counters;
     counters.TcpInSegs++;
     const seg = this.seg;
-    const reason = decodeTcpInto(b, seg);
+    const reason = decodeTcpInto(b, seg, false);
     if (reason !== null) {
       counters.TcpInErrs++;
       this.ctx.trace.dropped('tcp', reason, b);
@@ -319,7 +316,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
       this.ctx.trace.dropped('tcp', 'not-unicast', b);
       return;
     }
-    const optReason = parseTcpOptionsInto(seg.options, this.rxOptions);
+    const optReason = parseTcpOptionsInto(b, this.rxOptions, TCP_HEADER_LEN, seg.dataOffset * 4);
     if (optReason !== null) {
       // RFC 9293 §3.2 MUST-7 only asks us to survive; we drop such segments (Linux stops parsing instead).
       counters.TcpInErrs++;
@@ -342,7 +339,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
       const newer = ((seg.seq - c.rcvNxt) | 0) > 0 || (o.hasTimestamp && c.tsOk && ((o.tsVal - c.tsRecent) | 0) > 0);
       if (newer) {
         const isnHint = seqAdd(c.sndNxt, 65535 + 2);
-        timers.tcpDone(c, null);
+        life.tcpDone(c, null);
         this.ctx.counters.TcpExtTWRecycled++;
         const l = this.listeners.lookup(info.family, info.dst, seg.dstPort);
         if (l !== null) {
@@ -425,3 +422,5 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
 }
 
 export { Notify };
+/** Re-exported for existing importers (the definition lives in socket-options.ts). */
+export { defaultSocketOptions };

@@ -1,29 +1,23 @@
-import { type ErrnoCode } from '../core/errno.js';
 import { Timer } from '../core/scheduler.js';
 import { seqAdd, seqDiff } from '../core/seq.js';
 import { rackDetectLoss, segmentsInFlight, tlpOf } from './rack-tlp.js';
 import { enterRecovery, openUndo } from './recovery.js';
-import { timeWaitUs } from './config.js';
 import type { TcpConnection } from './connection.js';
-import { Notify } from './host.js';
+import * as life from './lifetime.js';
 import * as out from './output.js';
 import { TcpState } from './state.js';
 
 /**
- * The three timers of a connection and what happens when they fire:
- * - rtxTimer: retransmission (RFC 6298), SYN/SYN-ACK retries, zero-window
- *   probes (persist, RFC 9293 §3.8.6.1);
- * - delackTimer: delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2);
- * - lifeTimer: keepalive (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT.
- * Timers are created on first use so idle connections stay small.
+ * The retransmission timer (rtxTimer) and what happens when it fires:
+ * retransmission (RFC 6298), SYN/SYN-ACK retries, tail-loss probes and
+ * RACK's reordering timer (RFC 8985), zero-window probes (persist, RFC 9293
+ * §3.8.6.1), which also end a TCP_CORK hold. The delayed-ACK timer lives
+ * in delack.ts, keepalive/FIN-WAIT-2/TIME-WAIT in lifetime.ts, the linger
+ * wait in linger.ts. Timers are created on first use and dropped when idle,
+ * so idle connections stay small.
  */
-
 function rtxTimer(c: TcpConnection): Timer {
   return (c.rtxTimer ??= new Timer(() => onRtxTimer(c), 'rtx'));
-}
-
-function lifeTimer(c: TcpConnection): Timer {
-  return (c.lifeTimer ??= new Timer(() => onLifeTimer(c), 'life'));
 }
 
 /** Current RTO with exponential backoff (RFC 6298 §5.5), bounded by TCP_RTO_MAX. */
@@ -90,12 +84,19 @@ export function afterOutput(c: TcpConnection): void {
     }
     return;
   }
-  if (c.rtxTimer?.armed) t.disarm(c.rtxTimer);
+  stopRtx(c);
 }
 
-/** Stops the retransmission timer (everything acknowledged). */
+/**
+ * Stops the retransmission timer (everything acknowledged) and lets the
+ * timer object go: an idle connection keeps no timer (the next flight makes
+ * a new one, which costs less than pinning it on every idle connection).
+ */
 export function stopRtx(c: TcpConnection): void {
-  if (c.rtxTimer?.armed) c.host.ctx.timers.disarm(c.rtxTimer);
+  const t = c.rtxTimer;
+  if (t === null) return;
+  if (t.armed) c.host.ctx.timers.disarm(t);
+  c.rtxTimer = null;
 }
 
 /** Linux tcp_model_timeout: how long `boundary` backed-off retransmissions take from `base`. */
@@ -129,16 +130,34 @@ function onRtxTimer(c: TcpConnection): void {
   }
 }
 
+/**
+ * SYN or SYN-ACK timeout: retransmit with backoff until tcp_syn_retries /
+ * tcp_synack_retries. A passive child under TCP_DEFER_ACCEPT whose bare ACK
+ * was dropped stays quiet until the last timeout of the deferring period,
+ * then sends one more SYN-ACK to draw data or an ACK (Linux
+ * reqsk_timer_handler with syn_ack_recalc).
+ */
 function synTimeout(c: TcpConnection): void {
   const cfg = c.host.config;
-  const limit = c.state === TcpState.SYN_SENT ? cfg.synRetries : cfg.synackRetries;
-  if (c.backoff >= limit) {
-    tcpDone(c, c.state === TcpState.SYN_SENT ? c.softError ?? 'ETIMEDOUT' : null);
+  const passive = c.state === TcpState.SYN_RECEIVED && c.listener !== null;
+  const max = c.state === TcpState.SYN_SENT ? cfg.synRetries : cfg.synackRetries;
+  const defer = passive ? c.options.deferAccept : 0;
+  const n = c.backoff;
+  let expire: boolean;
+  let resend = true;
+  if (defer === 0) expire = n >= max;
+  else {
+    expire = n >= max && (!c.deferAcked || n >= defer);
+    resend = !c.deferAcked || n >= defer - 1;
+  }
+  if (expire) {
+    life.tcpDone(c, c.state === TcpState.SYN_SENT ? c.softError ?? 'ETIMEDOUT' : null);
     return;
   }
   c.backoff++;
   c.host.ctx.counters.TcpExtTCPTimeouts++;
-  out.sendSyn(c, true);
+  if (resend) out.sendSyn(c, true);
+  else armRto(c);
 }
 
 /** RFC 8985 §7.3: the probe timeout fired — send one segment to elicit an ACK. */
@@ -189,7 +208,7 @@ function retransmitTimeout(c: TcpConnection): void {
   const retries = c.orphan ? (cfg.orphanRetries || 8) : cfg.retries2;
   if (timedOut(c, retries, cfg.rtoMinUs)) {
     c.host.ctx.counters.TcpExtTCPAbortOnTimeout++;
-    tcpDone(c, c.softError ?? 'ETIMEDOUT');
+    life.tcpDone(c, c.softError ?? 'ETIMEDOUT');
     return;
   }
   const counters = c.host.ctx.counters;
@@ -197,7 +216,6 @@ function retransmitTimeout(c: TcpConnection): void {
   // RFC 5681 §3.1 eq. 4; a repeated timeout of the same episode keeps ssthresh (Linux tcp_enter_loss).
   c.cc.onRto(c.host.ctx.clock.now(), c.pipe(), c.mss, c.inLoss && c.backoff > 0);
   if (!c.inLoss) {
-    c.undoActive = false;
     openUndo(c);
   }
   c.inLoss = true;
@@ -230,190 +248,25 @@ function persistTimeout(c: TcpConnection): void {
   const now = c.host.ctx.clock.now();
   if (c.probesOut === 0) c.retransStamp = now;
   if ((ut > 0 && now - c.retransStamp >= ut) || c.probesOut > (c.orphan ? (cfg.orphanRetries || 8) : cfg.retries2)) {
-    tcpDone(c, 'ETIMEDOUT');
+    life.tcpDone(c, 'ETIMEDOUT');
     return;
   }
   if (c.sndWnd > 0 && c.finQueued && unsent <= 0) {
     out.tcpOutput(c, true);
     return;
   }
-  c.probesOut++;
-  c.host.ctx.counters.TcpExtTCPWinProbe++;
-  out.sendProbe(c);
+  // Linux tcp_send_probe0 → tcp_write_wakeup: if the window has room, the
+  // queued data goes out now (this is what ends a TCP_CORK hold after about
+  // 200 ms, the RTO floor); only a real zero-window probe counts as one.
+  out.sendProbe(c, 'TcpExtTCPWinProbe');
   if (seqDiff(c.sndNxt, c.sndUna) > 0) {
+    c.probesOut = 0;
+    c.backoff = 0;
     armRto(c);
     return;
   }
+  c.probesOut++;
   c.backoff++;
   c.rtxKind = 'persist';
   c.host.ctx.timers.armIn(rtxTimer(c), Math.max(currentRto(c), cfg.rtoMinUs));
-}
-
-// ---------------------------------------------------------------- delayed ACK
-
-/** Arms the delayed-ACK timer if it is not running (RFC 5681 §4.2: at most 500 ms; Linux 40–200 ms). */
-export function scheduleDelayedAck(c: TcpConnection): void {
-  const cfg = c.host.config;
-  let ato = c.ato || cfg.delackMinUs;
-  if (ato > cfg.delackMinUs) {
-    let max = c.pingpong ? cfg.delackMaxUs : 500_000;
-    if (c.rtt.srttUs > 0) max = Math.min(max, Math.max(c.rtt.srttUs, cfg.delackMinUs));
-    ato = Math.min(ato, max);
-  }
-  const t = (c.delackTimer ??= new Timer(() => onDelack(c), 'delack'));
-  if (!t.armed) c.host.ctx.timers.armIn(t, ato);
-}
-
-function onDelack(c: TcpConnection): void {
-  c.host.enter();
-  try {
-    const s = c.state;
-    if (s === TcpState.CLOSED || s === TcpState.LISTEN || s === TcpState.SYN_SENT) return;
-    if (c.unackedSegs === 0 && !c.ackNow) return;
-    const cfg = c.host.config;
-    // Linux: a delayed ACK that had to fire means we ACK too slowly: back off
-    // the estimate unless interactive, where we leave ping-pong mode.
-    if (!c.pingpong) c.ato = Math.min(2 * (c.ato || cfg.delackMinUs), c.rtt.rtoUs);
-    else {
-      c.pingpong = false;
-      c.ato = cfg.delackMinUs;
-    }
-    c.host.ctx.counters.TcpExtDelayedACKs++;
-    out.sendAck(c);
-  } finally {
-    c.host.leave();
-  }
-}
-
-// ---------------------------------------------------------------- life timer
-
-/** TIME-WAIT (RFC 9293 §3.10.7.4): wait 2·MSL, then delete the TCB. Buffers are freed now. */
-export function enterTimeWait(c: TcpConnection): void {
-  c.setState(TcpState.TIME_WAIT);
-  c.host.ctx.counters.TcpExtTW++;
-  // Unread data stays readable until the application takes it.
-  releaseResources(c, !c.orphan);
-  c.host.ctx.timers.armIn(lifeTimer(c), timeWaitUs(c.host.config));
-  c.host.notify(c, Notify.CLOSED);
-}
-
-/** Restarts the 2·MSL wait (a retransmitted FIN arrived in TIME-WAIT). */
-export function restartTimeWait(c: TcpConnection): void {
-  c.host.ctx.timers.armIn(lifeTimer(c), timeWaitUs(c.host.config));
-}
-
-/** An orphan in FIN-WAIT-2 waits tcp_fin_timeout (or TCP_LINGER2) for the peer's FIN, then goes away. */
-export function armFinWait2(c: TcpConnection): void {
-  if (!c.orphan || c.state !== TcpState.FIN_WAIT_2) return;
-  const l2 = c.options.linger2S;
-  if (l2 < 0) {
-    tcpDone(c, null);
-    return;
-  }
-  const us = l2 > 0 ? l2 * 1_000_000 : c.host.config.finTimeoutUs;
-  c.host.ctx.timers.armIn(lifeTimer(c), us);
-}
-
-/** (Re)starts keepalive for a connection that has it on (SO_KEEPALIVE). */
-export function resetKeepalive(c: TcpConnection): void {
-  const s = c.state;
-  if (s === TcpState.TIME_WAIT || s === TcpState.FIN_WAIT_2 && c.orphan) return;
-  const t = c.host.ctx.timers;
-  if (!c.options.keepAlive || !(s === TcpState.ESTABLISHED || s === TcpState.CLOSE_WAIT || s === TcpState.FIN_WAIT_1 || s === TcpState.FIN_WAIT_2 || s === TcpState.CLOSING || s === TcpState.LAST_ACK)) {
-    if (c.lifeTimer?.armed) t.disarm(c.lifeTimer);
-    return;
-  }
-  c.keepaliveProbesOut = 0;
-  t.armIn(lifeTimer(c), keepIdle(c));
-}
-
-function keepIdle(c: TcpConnection): number {
-  return c.options.keepIdleS > 0 ? c.options.keepIdleS * 1_000_000 : c.host.config.keepaliveTimeUs;
-}
-
-function keepIntvl(c: TcpConnection): number {
-  return c.options.keepIntvlS > 0 ? c.options.keepIntvlS * 1_000_000 : c.host.config.keepaliveIntvlUs;
-}
-
-function onLifeTimer(c: TcpConnection): void {
-  c.host.enter();
-  try {
-    switch (c.state) {
-      case TcpState.TIME_WAIT:
-      case TcpState.FIN_WAIT_2:
-        if (c.state === TcpState.FIN_WAIT_2 && !c.orphan) {
-          keepaliveTimeout(c);
-          return;
-        }
-        tcpDone(c, null);
-        return;
-      default:
-        keepaliveTimeout(c);
-    }
-  } finally {
-    c.host.leave();
-  }
-}
-
-/** RFC 1122 §4.2.3.6 keepalive, with Linux's probe count and TCP_USER_TIMEOUT override. */
-function keepaliveTimeout(c: TcpConnection): void {
-  if (!c.options.keepAlive) return;
-  const now = c.host.ctx.clock.now();
-  const t = c.host.ctx.timers;
-  // Data in flight or a probe pending: the retransmission logic watches the connection.
-  if (seqDiff(c.sndNxt, c.sndUna) > 0 || c.sendBuf.length > 0) {
-    t.armIn(lifeTimer(c), keepIdle(c));
-    return;
-  }
-  const idle = now - c.lastRecvAt;
-  if (idle < keepIdle(c) && c.keepaliveProbesOut === 0) {
-    t.armIn(lifeTimer(c), keepIdle(c) - idle);
-    return;
-  }
-  const ut = c.options.userTimeoutMs * 1000;
-  const cnt = c.options.keepCnt > 0 ? c.options.keepCnt : c.host.config.keepaliveProbes;
-  if ((ut > 0 && idle >= ut && c.keepaliveProbesOut > 0) || (ut === 0 && c.keepaliveProbesOut >= cnt)) {
-    out.sendResetFromConnection(c);
-    tcpDone(c, 'ETIMEDOUT');
-    return;
-  }
-  c.keepaliveProbesOut++;
-  c.host.ctx.counters.TcpExtTCPKeepAlive++;
-  out.sendProbe(c);
-  t.armIn(lifeTimer(c), keepIntvl(c));
-}
-
-// ---------------------------------------------------------------- teardown
-
-function releaseResources(c: TcpConnection, keepRecv: boolean): void {
-  const t = c.host.ctx.timers;
-  if (c.rtxTimer?.armed) t.disarm(c.rtxTimer);
-  if (c.delackTimer?.armed) t.disarm(c.delackTimer);
-  if (c.lifeTimer?.armed) t.disarm(c.lifeTimer);
-  c.sendBuf.clear();
-  c.rtx.clear();
-  c.ooo?.clear();
-  c.ooo = null;
-  if (!keepRecv) c.recvBuf.clear();
-}
-
-/**
- * The connection reaches CLOSED: stop its timers, free its buffers (unread
- * data stays readable unless orphaned), leave the demux and tell the
- * application. `err` becomes the socket error if none is set yet.
- */
-export function tcpDone(c: TcpConnection, err: ErrnoCode | null): void {
-  if (c.state === TcpState.CLOSED) return;
-  if (err !== null && c.error === null) c.error = err;
-  const from = c.state;
-  const counters = c.host.ctx.counters;
-  if (from === TcpState.SYN_SENT || from === TcpState.SYN_RECEIVED) counters.TcpAttemptFails++;
-  c.setState(TcpState.CLOSED);
-  releaseResources(c, !c.orphan);
-  c.host.unhash(c);
-  if (c.listener !== null) {
-    c.listener.removeChild(c);
-    c.listener = null;
-  }
-  if (from !== TcpState.TIME_WAIT) c.host.notify(c, Notify.CLOSED);
 }

@@ -15,8 +15,9 @@ describe('receiving (ESTABLISHED)', () => {
       t.out('.', 1, 0, { ack: seq });
       c.read();
     }
-    // Quick ACKs used up: one segment waits for the delayed-ACK timer (40 ms).
-    t.in('P.', seq, 1000, { ack: 1, win: 257 });
+    // Quick ACKs used up: one full segment without PSH waits for the delayed-ACK
+    // timer (40 ms) even when read (with PSH, reading it would ACK: delack.test.ts).
+    t.in('.', seq, 1000, { ack: 1, win: 257 });
     seq += 1000;
     c.read();
     t.quietFor(39_999);

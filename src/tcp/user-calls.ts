@@ -1,0 +1,119 @@
+import { SocketError } from '../core/errno.js';
+import { seqDiff } from '../core/seq.js';
+import type { TcpConnection } from './connection.js';
+import { Notify } from './host.js';
+import * as out from './output.js';
+import type { TcpSocketOptions } from './socket-options.js';
+import { TcpState } from './state.js';
+import * as life from './lifetime.js';
+
+/**
+ * The user calls of RFC 9293 §3.10 (SEND, RECEIVE, CLOSE, ABORT) and the
+ * socket-option changes, as the connection's API methods run them (inside
+ * the layer's enter/leave bracket).
+ */
+
+/** SEND (RFC 9293 §3.10.2): queue by reference; returns the bytes taken. */
+export function userWrite(c: TcpConnection, data: Uint8Array): number {
+  if (c.error !== null && c.state === TcpState.CLOSED) {
+    throw new SocketError(c.error === 'ETIMEDOUT' || c.error === 'ECONNRESET' ? c.error : 'EPIPE', 'write');
+  }
+  if (c.finQueued || c.orphan || c.state === TcpState.CLOSED || (c.state >= TcpState.FIN_WAIT_1 && c.state !== TcpState.CLOSE_WAIT)) {
+    throw new SocketError('EPIPE', 'write');
+  }
+  const n = Math.min(c.writableLength, data.length);
+  if (n < data.length) c.wantWritable = true;
+  if (n === 0) return 0;
+  if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) slowStartAfterIdle(c);
+  c.sendBuf.append(n === data.length ? data : data.subarray(0, n));
+  if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) out.tcpOutput(c);
+  return n;
+}
+
+/**
+ * RFC 5681 §4.1 restart window (Linux tcp_slow_start_after_idle_check, run
+ * when the application queues new data): with nothing in flight and no
+ * transmission for longer than an RTO, cwnd decays towards the restart
+ * window min(IW, cwnd). Only with tcp_slow_start_after_idle on.
+ */
+function slowStartAfterIdle(c: TcpConnection): void {
+  if (!c.host.config.slowStartAfterIdle || seqDiff(c.sndNxt, c.sndUna) > 0) return;
+  const now = c.host.ctx.clock.now();
+  const idle = now - c.lastSendAt;
+  const rto = c.rtt.rtoUs;
+  if (idle > rto) c.cc.onIdleRestart(now, idle, rto, c.mss);
+}
+
+/** RECEIVE (RFC 9293 §3.10.3): up to `max` bytes, then window and ACK bookkeeping. */
+export function userRead(c: TcpConnection, max: number): Uint8Array {
+  const data = c.recvBuf.read(max);
+  if (data.length > 0) out.afterRead(c, data.length);
+  return data;
+}
+
+/** shutdown(2). */
+export function userShutdown(c: TcpConnection, how: 'read' | 'write' | 'both'): void {
+  if (how !== 'write') {
+    c.readShutdown = true;
+    c.host.notify(c, Notify.READABLE);
+  }
+  if (how !== 'read') {
+    if (c.state === TcpState.CLOSED) throw new SocketError('ENOTCONN', 'shutdown');
+    out.queueFin(c);
+  }
+}
+
+/**
+ * CLOSE (RFC 9293 §3.10.4) as Linux tcp_close: abortive with unread data
+ * (RFC 2525 §2.17) or SO_LINGER 0 s, otherwise FIN after the queued data;
+ * the connection lives on as an orphan.
+ */
+export function userClose(c: TcpConnection): void {
+  if (c.orphan && c.state !== TcpState.SYN_SENT) return;
+  c.orphan = true;
+  c.wantWritable = false;
+  const s = c.state;
+  if (s === TcpState.CLOSED) return;
+  if (s === TcpState.SYN_SENT) {
+    // RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB; no RST (close-on-syn-sent.pkt).
+    life.tcpDone(c, null);
+    return;
+  }
+  if (c.recvBuf.length > 0 || (c.options.lingerOn && c.options.lingerS === 0)) {
+    const counters = c.host.ctx.counters;
+    if (c.recvBuf.length > 0) counters.TcpExtTCPAbortOnClose++;
+    else counters.TcpExtTCPAbortOnLinger++;
+    userAbort(c);
+    return;
+  }
+  if (s === TcpState.TIME_WAIT || s === TcpState.LAST_ACK || s === TcpState.CLOSING || s === TcpState.FIN_WAIT_1 || s === TcpState.FIN_WAIT_2) {
+    if (s === TcpState.FIN_WAIT_2) life.armFinWait2(c);
+    return;
+  }
+  out.queueFin(c);
+}
+
+/** ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED at once. */
+export function userAbort(c: TcpConnection): void {
+  const s = c.state;
+  if (s === TcpState.CLOSED) return;
+  c.orphan = true;
+  if (s === TcpState.SYN_RECEIVED || s === TcpState.ESTABLISHED || s === TcpState.FIN_WAIT_1 ||
+      s === TcpState.FIN_WAIT_2 || s === TcpState.CLOSE_WAIT) {
+    out.sendResetFromConnection(c);
+  }
+  life.tcpDone(c, null);
+}
+
+/** setsockopt: applies changes at once (uncorking flushes, keepalive re-arms…). */
+export function userSetOptions(c: TcpConnection, o: Partial<TcpSocketOptions>): void {
+  const wasCorked = c.options.cork;
+  const wasNoDelay = c.options.noDelay;
+  Object.assign(c.options, o);
+  if (o.sndBuf !== undefined && o.sndBuf > 0) c.sndBufSize = o.sndBuf;
+  if (o.rcvBuf !== undefined && o.rcvBuf > 0) c.rcvBufSize = o.rcvBuf;
+  if (o.keepAlive !== undefined || o.keepIdleS !== undefined) life.resetKeepalive(c);
+  if ((wasCorked && !c.options.cork) || (!wasNoDelay && c.options.noDelay)) {
+    if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT || c.finQueued) out.tcpOutput(c, true);
+  }
+}
