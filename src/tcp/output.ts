@@ -58,6 +58,15 @@ function emit(c: TcpConnection, seq: Seq, flags: number, dataOff: number, len: n
     if (c.sackOk && (flags & RST) === 0 && c.ooo !== null && (!c.ooo.empty || c.ooo.dsack !== null)) {
       p.sackCount = c.ooo.sackBlocks(p.sackBlocks, maxSackBlocks(p.hasTimestamp), c.rcvNxt);
       c.ooo.dsack = null;
+      // c.mss leaves room for the timestamp option only: a data segment that
+      // also carries SACK blocks must not outgrow the path MTU (Linux shrinks
+      // the payload in tcp_current_mss; with the payload already chosen we
+      // send fewer blocks instead, which RFC 2018 §4 permits — the most
+      // recent block stays first, and pure ACKs carry the full list).
+      if (len > 0) {
+        const room = c.mss + (c.tsOk ? 12 : 0) - len;
+        while (p.sackCount > 0 && linuxOptionsLength(p) > room) p.sackCount--;
+      }
     }
   }
   const optLen = linuxOptionsLength(p);
