@@ -23,6 +23,10 @@ export interface LinkArgs {
   addr: string;
   /** Kernel (or memory peer) side, CIDR. */
   peer: string;
+  /** Stack side, IPv6 CIDR. */
+  addr6: string;
+  /** Kernel (or memory peer) side, IPv6 CIDR. */
+  peer6: string;
   mtu: number;
   /** Capture every frame of the stack's link here. */
   pcap: string | null;
@@ -35,6 +39,8 @@ export const DEFAULT_LINK: LinkArgs = {
   netns: null,
   addr: '192.0.2.2/24',
   peer: '192.0.2.1/24',
+  addr6: '2001:db8::2/64',
+  peer6: '2001:db8::1/64',
   mtu: 1500,
   pcap: null,
 };
@@ -49,8 +55,8 @@ export interface ParsedLinkArgs {
 
 /**
  * Takes the link flags out of `args`: `--tun NAME | --tap NAME | --tun-fd N |
- * --memory`, `--netns NS`, `--addr CIDR`, `--peer CIDR`, `--mtu N`,
- * `--pcap FILE`. Throws UsageError on a malformed value.
+ * --memory`, `--netns NS`, `--addr CIDR`, `--peer CIDR`, `--addr6 CIDR`,
+ * `--peer6 CIDR`, `--mtu N`, `--pcap FILE`. Throws UsageError on a malformed value.
  */
 export function parseLinkArgs(args: readonly string[]): ParsedLinkArgs {
   const link: LinkArgs = { ...DEFAULT_LINK };
@@ -91,6 +97,15 @@ export function parseLinkArgs(args: readonly string[]): ParsedLinkArgs {
         if (c === null || c.family !== 4) throw new UsageError(`${a} takes an IPv4 address/prefix, e.g. 192.0.2.2/24`);
         if (a === '--addr') link.addr = v;
         else link.peer = v;
+        break;
+      }
+      case '--addr6':
+      case '--peer6': {
+        const v = value(i++, a);
+        const c = parseCidr(v);
+        if (c === null || c.family !== 6) throw new UsageError(`${a} takes an IPv6 address/prefix, e.g. 2001:db8::2/64`);
+        if (a === '--addr6') link.addr6 = v;
+        else link.peer6 = v;
         break;
       }
       case '--mtu':
@@ -134,7 +149,15 @@ export interface SetupOptions {
   peerServices?: boolean;
 }
 
-/** Brings a stack up on the link `args` describe. */
+/**
+ * IPv6 on the CLI's stacks: no router solicitations (the peer is a host),
+ * no MLD reports (nothing snoops a point-to-point link), no DAD delay (the
+ * addresses are ours by construction; the kernel side is added `nodad`),
+ * so that IPv6 works the moment `ready` is printed.
+ */
+const CLI_IPV6_CONFIG = { routerSolicitations: 0, mldReports: false, dadTransmits: 0 } as const;
+
+/** Brings a stack up on the link `args` describe (IPv4 --addr/--peer and IPv6 --addr6/--peer6). */
 export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', options: SetupOptions = {}): Promise<StackOnLink> {
   const stackAddr = args.addr.split('/')[0]!;
   const peerAddr = args.peer.split('/')[0]!;
@@ -149,7 +172,7 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', opti
     const [mine, theirs] = createMemoryPair(clock, { mtu: args.mtu, latencyUs: 50, namePrefix: 'mem' });
     link = mine;
     peerStack = new Stack({ clock, id: `${id}-peer` });
-    peerStack.addInterface(theirs, { ipv4: [args.peer] });
+    peerStack.addInterface(theirs, { ipv4: [args.peer], ipv6: [args.peer6], ipv6Config: CLI_IPV6_CONFIG });
     if (options.peerServices === true) peerServices = await startServiceSet(peerStack, STANDARD_SERVICES);
   } else if (args.kind === 'tun-fd') {
     const t = TunLink.adopt(args.fd, { mtu: args.mtu });
@@ -167,7 +190,8 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', opti
           netns = await Netns.create(args.netns);
           createdNetns = true;
         }
-        await netns.adoptDevice(t.name, { addresses: [args.peer], mtu: args.mtu });
+        // Netns.addAddress adds IPv6 with `nodad`, usable at once.
+        await netns.adoptDevice(t.name, { addresses: [args.peer, args.peer6], mtu: args.mtu });
       } else {
         // No namespace: the device stays where we are and the kernel's side gets --peer by ioctl.
         t.configure({ mtu: args.mtu, addresses: [args.peer], up: true });
@@ -185,7 +209,7 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', opti
     link = new PcapTap(link, writer);
   }
   const stack = new Stack({ clock, id });
-  stack.addInterface(link, { ipv4: [args.addr], mtu: args.mtu });
+  stack.addInterface(link, { ipv4: [args.addr], ipv6: [args.addr6], ipv6Config: CLI_IPV6_CONFIG, mtu: args.mtu });
 
   let closed = false;
   return {
@@ -198,6 +222,8 @@ export async function setupStack(args: LinkArgs, clock: Clock, id = 'tsip', opti
       netns: netns?.name ?? null,
       address: stackAddr,
       peer: peerAddr,
+      address6: args.addr6.split('/')[0]!,
+      peer6: args.peer6.split('/')[0]!,
       mtu: args.mtu,
       pcap: args.pcap,
     },

@@ -36,3 +36,40 @@ export function familyOf(a: IpAddress): 4 | 6 {
 export function isMulticast(a: IpAddress): boolean {
   return typeof a === 'number' ? isIPv4Multicast(a) : a[0] === 0xff;
 }
+
+/** True for ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), the form IPv4 peers take on an AF_INET6 endpoint. */
+export function isV4MappedAddress(a: IpAddress): boolean {
+  if (typeof a === 'number' || a.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
+}
+
+/** ::ffff:a.b.c.d for an IPv4 address. */
+export function mapV4(a: number): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out[12] = a >>> 24;
+  out[13] = (a >>> 16) & 0xff;
+  out[14] = (a >>> 8) & 0xff;
+  out[15] = a & 0xff;
+  return out;
+}
+
+/** The IPv4 address inside ::ffff:a.b.c.d (the caller checked {@link isV4MappedAddress}). */
+export function unmapV4(a: Uint8Array): number {
+  return ((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0;
+}
+
+/**
+ * What an endpoint's address means to IPv4 (Linux keeps sk_rcv_saddr beside
+ * sk_v6_rcv_saddr): an IPv4 endpoint's own address; for a dual-stack IPv6
+ * endpoint 0 for `::` and a.b.c.d for `::ffff:a.b.c.d`; null when the
+ * endpoint cannot take IPv4 (IPV6_V6ONLY, or a native IPv6 address).
+ */
+export function ipv4ViewOf(a: IpAddress, v6Only: boolean): number | null {
+  if (typeof a === 'number') return a;
+  if (v6Only) return null;
+  if (isWildcard(a)) return 0;
+  return isV4MappedAddress(a) ? unmapV4(a) : null;
+}

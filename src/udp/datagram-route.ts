@@ -1,7 +1,8 @@
-import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
+import { isIPv4Multicast, type IPv4Address, type IPv6Address } from '../core/address.js';
 import type { ErrnoCode } from '../core/errno.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import type { IpAddress } from '../ip/types.js';
+import { isWildcard } from './addresses.js';
 import type { DatagramOptionName, DatagramOptions, DatagramOptionValues } from './socket-options.js';
 
 /**
@@ -46,11 +47,37 @@ export function routeDatagram(ip: IpStack, o: DatagramOptions, source: IpAddress
     if (iface === undefined || !iface.up) return 'ENETUNREACH';
     const src = srcHint !== 0 ? srcHint : iface.ipv4SourceFor(dst);
     if (src === null) return 'EADDRNOTAVAIL';
-    return { src, ifindex: oif, mtu: ip.isLocalAddress(dst) ? 65535 : iface.mtu, forceIfindex: oif };
+    // The path MTU (RFC 1191) caps the interface's, as on a routed lookup.
+    const mtu = ip.isLocalAddress(dst) ? 65535 : Math.min(iface.mtu, ip.pathMtu(dst) || iface.mtu);
+    return { src, ifindex: oif, mtu, forceIfindex: oif };
   }
   const r = ip.route(dst, srcHint !== 0 ? srcHint : undefined);
   if (r === null) return 'ENETUNREACH';
   return { src: r.src as IPv4Address, ifindex: r.ifindex, mtu: r.mtu, forceIfindex: 0 };
+}
+
+/** Where an IPv6 datagram goes out. */
+export interface DatagramRoute6 {
+  readonly src: IPv6Address;
+  readonly ifindex: number;
+  /** Path MTU toward the destination (RFC 8201; 65535 to ourselves). */
+  readonly mtu: number;
+  /** The interface forced on ip.send (SO_BINDTODEVICE / IPV6_MULTICAST_IF), 0 to let the IP layer route. */
+  readonly forceIfindex: number;
+}
+
+/**
+ * Chooses interface and source for an IPv6 destination (Linux
+ * ip6_datagram_dst_update / udpv6_sendmsg): the bound device, else
+ * IPV6_MULTICAST_IF for a group, else the route; the source is the bound
+ * one or the RFC 6724 choice. ENETUNREACH, EADDRNOTAVAIL as the IPv6 route lookup says.
+ */
+export function routeDatagram6(ip: IpStack, o: DatagramOptions, source: IPv6Address, dst: IPv6Address): DatagramRoute6 | ErrnoCode {
+  let oif = o.bindToDevice;
+  if (oif === 0 && dst[0] === 0xff) oif = o.mcIfindex6;
+  const r = ip.route6(dst, isWildcard(source) ? undefined : source, oif);
+  if (typeof r === 'string') return r;
+  return { src: r.src as IPv6Address, ifindex: r.ifindex, mtu: r.mtu, forceIfindex: oif };
 }
 
 /** True when `dst` is the limited broadcast or the directed broadcast of one of our subnets (RTCF_BROADCAST). */

@@ -27,7 +27,7 @@ export abstract class QueuedEndpoint<T extends { readonly data: Uint8Array }> {
     if (e !== null) return e;
     const d = this.queue.shift();
     if (d === undefined) return null;
-    this.onRead();
+    this.onRead(d);
     return d;
   }
 
@@ -94,6 +94,6 @@ export abstract class QueuedEndpoint<T extends { readonly data: Uint8Array }> {
     this.listener = null;
   }
 
-  /** Called when the application reads a datagram (for counters). */
-  protected onRead(): void {}
+  /** Called when the application reads datagram `d` (for counters). */
+  protected onRead(_d: T): void {}
 }

@@ -38,7 +38,7 @@ export function datagramIcmpError(
   report: IcmpErrorReport,
   pmtu: PmtuDiscovery,
 ): { readonly errno: ErrnoCode; readonly hard: boolean } | null {
-  if (report.family !== 4) return { errno: report.errno, hard: false };
+  if (report.family !== 4) return icmpv6Error(report, pmtu);
   switch (report.type) {
     case 3:
       if (report.code === 4) {
@@ -49,6 +49,38 @@ export function datagramIcmpError(
     case 11:
       return { errno: 'EHOSTUNREACH', hard: false };
     case 12:
+      return { errno: 'EPROTO', hard: true };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Linux icmpv6_err_convert: destination unreachable codes 1 (administratively
+ * prohibited), 4 (port unreachable), 5 and 6 (policy, reject route) are hard;
+ * packet too big is hard unless PMTU discovery is off; parameter problem is
+ * EPROTO and hard; time exceeded is soft.
+ */
+function icmpv6Error(report: IcmpErrorReport, pmtu: PmtuDiscovery): { readonly errno: ErrnoCode; readonly hard: boolean } | null {
+  switch (report.type) {
+    case 1:
+      switch (report.code) {
+        case 0:
+          return { errno: 'ENETUNREACH', hard: false };
+        case 1:
+        case 5:
+        case 6:
+          return { errno: 'EACCES', hard: true };
+        case 4:
+          return { errno: 'ECONNREFUSED', hard: true };
+        default:
+          return { errno: 'EHOSTUNREACH', hard: false };
+      }
+    case 2:
+      return pmtu === 'dont' ? null : { errno: 'EMSGSIZE', hard: true };
+    case 3:
+      return { errno: 'EHOSTUNREACH', hard: false };
+    case 4:
       return { errno: 'EPROTO', hard: true };
     default:
       return null;

@@ -45,6 +45,18 @@ export interface DatagramOptionValues {
   IP_MULTICAST_ALL: boolean;
   /** Path MTU discovery mode: sets the DF bit (default 'want'). */
   IP_MTU_DISCOVER: PmtuDiscovery;
+  /** AF_INET6 only: refuse IPv4 (v4-mapped) traffic; settable before bind only (default off, as Linux's bindv6only). */
+  IPV6_V6ONLY: boolean;
+  /** Unicast hop limit, 0..255; -1 restores the route's default (64). */
+  IPV6_UNICAST_HOPS: number;
+  /** Multicast hop limit, 0..255; -1 restores the default (1). */
+  IPV6_MULTICAST_HOPS: number;
+  /** Loop our IPv6 multicast back to local members (default on). */
+  IPV6_MULTICAST_LOOP: boolean;
+  /** Outgoing interface index for IPv6 multicast (0: route it). */
+  IPV6_MULTICAST_IF: number;
+  /** Traffic class of outgoing datagrams, 0..255; -1 restores the default (0). */
+  IPV6_TCLASS: number;
 }
 
 /** A datagram option name. */
@@ -70,6 +82,13 @@ export class DatagramOptions {
   mcAddress: IPv4Address = 0;
   mcAll = true;
   pmtuDiscovery: PmtuDiscovery = 'want';
+  v6Only = false;
+  /** -1: the route's default. */
+  hops6 = -1;
+  mcHops6 = 1;
+  mcLoop6 = true;
+  mcIfindex6 = 0;
+  tclass = 0;
 
   /** The TTL unicast datagrams go out with. */
   get unicastTtl(): number {
@@ -137,6 +156,26 @@ export class DatagramOptions {
         if (v !== 'dont' && v !== 'want' && v !== 'do' && v !== 'probe') return 'EINVAL';
         this.pmtuDiscovery = v;
         return 'ok';
+      case 'IPV6_V6ONLY':
+        this.v6Only = v === true;
+        return 'ok';
+      case 'IPV6_UNICAST_HOPS':
+      case 'IPV6_MULTICAST_HOPS':
+      case 'IPV6_TCLASS': {
+        // do_ipv6_setsockopt: -1 (the default) or 0..255.
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < -1 || v > 255) return 'EINVAL';
+        if (name === 'IPV6_UNICAST_HOPS') this.hops6 = v;
+        else if (name === 'IPV6_MULTICAST_HOPS') this.mcHops6 = v === -1 ? 1 : v;
+        else this.tclass = v === -1 ? 0 : v;
+        return 'ok';
+      }
+      case 'IPV6_MULTICAST_LOOP':
+        this.mcLoop6 = v === true;
+        return 'ok';
+      case 'IPV6_MULTICAST_IF':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return 'EINVAL';
+        this.mcIfindex6 = v;
+        return 'ok';
       default:
         return 'ENOPROTOOPT';
     }
@@ -175,6 +214,18 @@ export class DatagramOptions {
         return this.mcAll;
       case 'IP_MTU_DISCOVER':
         return this.pmtuDiscovery;
+      case 'IPV6_V6ONLY':
+        return this.v6Only;
+      case 'IPV6_UNICAST_HOPS':
+        return this.hops6 < 0 ? DEFAULT_TTL : this.hops6;
+      case 'IPV6_MULTICAST_HOPS':
+        return this.mcHops6;
+      case 'IPV6_MULTICAST_LOOP':
+        return this.mcLoop6;
+      case 'IPV6_MULTICAST_IF':
+        return this.mcIfindex6;
+      case 'IPV6_TCLASS':
+        return this.tclass;
     }
   }
 }

@@ -1,8 +1,7 @@
-import type { IPv4Address } from '../core/address.js';
 import type { RandomSource } from '../core/random.js';
 import { KeyedHasher } from '../core/siphash.js';
 import type { IpAddress } from '../ip/types.js';
-import { isMulticast, isWildcard, sameAddress } from './addresses.js';
+import { ipv4ViewOf, isMulticast, isV4MappedAddress, isWildcard, sameAddress, unmapV4 } from './addresses.js';
 import type { UdpEndpoint } from './udp-endpoint.js';
 
 /**
@@ -42,11 +41,21 @@ export class UdpPortTable {
     const o = ep.options;
     for (let i = 0; i < list.length; i++) {
       const other = list[i]!;
-      if (other === ep || other.family !== ep.family) continue;
+      if (other === ep) continue;
       const oo = other.options;
       if (oo.reuseAddr && o.reuseAddr) continue;
       if (oo.bindToDevice !== 0 && o.bindToDevice !== 0 && oo.bindToDevice !== o.bindToDevice) continue;
-      if (!isWildcard(other.localAddress) && !isWildcard(address) && !sameAddress(other.localAddress, address)) continue;
+      if (other.family === ep.family) {
+        if (!isWildcard(other.localAddress) && !isWildcard(address) && !sameAddress(other.localAddress, address)) continue;
+      } else {
+        // An AF_INET6 endpoint without IPV6_V6ONLY also holds the port for
+        // IPv4 (Linux ipv6_rcv_saddr_equal / inet_rcv_saddr_equal): compare
+        // what both addresses mean to IPv4.
+        const mine = ipv4ViewOf(address, o.v6Only);
+        const theirs = ipv4ViewOf(other.localAddress, oo.v6Only);
+        if (mine === null || theirs === null) continue;
+        if (mine !== 0 && theirs !== 0 && mine !== theirs) continue;
+      }
       if (oo.reusePort && o.reusePort) continue;
       return true;
     }
@@ -185,12 +194,20 @@ export function selectByHash(group: ReuseportGroup, hash: number): UdpEndpoint |
 
 /** Linux compute_score for a unicast lookup; -1 when `ep` cannot take the datagram. */
 function scoreOf(ep: UdpEndpoint, src: IpAddress, sport: number, dst: IpAddress, ifindex: number, wildcard: boolean): number {
-  if (ep.family !== (typeof dst === 'number' ? 4 : 6)) return -1;
-  if (wildcard ? !isWildcard(ep.localAddress) : !sameAddress(ep.localAddress, dst)) return -1;
   let score = 2;
+  if (typeof dst === 'number') {
+    // An IPv4 datagram: IPv4 endpoints, and dual-stack IPv6 ones through
+    // their IPv4 view, which score one less (Linux: PF_INET 2, PF_INET6 1).
+    const local = ep.family === 4 ? (ep.localAddress as number) : ipv4ViewOf(ep.localAddress, ep.options.v6Only);
+    if (local === null || (wildcard ? local !== 0 : local !== dst)) return -1;
+    if (ep.family === 6) score = 1;
+  } else {
+    if (ep.family !== 6) return -1;
+    if (wildcard ? !isWildcard(ep.localAddress) : !sameAddress(ep.localAddress, dst)) return -1;
+  }
   if (ep.connected) {
     if (!isWildcard(ep.remoteAddress)) {
-      if (!sameAddress(ep.remoteAddress, src)) return -1;
+      if (!peerIs(ep.remoteAddress, src)) return -1;
       score += 4;
     }
     if (ep.remotePort !== 0) {
@@ -206,22 +223,34 @@ function scoreOf(ep: UdpEndpoint, src: IpAddress, sport: number, dst: IpAddress,
   return score;
 }
 
+/** Is the endpoint's peer address `peer` the datagram's source `src`? (A v4-mapped peer matches its IPv4 source.) */
+function peerIs(peer: IpAddress, src: IpAddress): boolean {
+  if (typeof src === 'number' && typeof peer !== 'number') return isV4MappedAddress(peer) && unmapV4(peer) === src;
+  return sameAddress(peer, src);
+}
+
 /**
  * Linux __udp_is_mcast_sock + ip_mc_sf_allow: may `ep` take a broadcast or
  * multicast datagram `src:sport → dst` that arrived on `ifindex`? Every
- * endpoint that may, gets a copy.
+ * endpoint that may, gets a copy. A dual-stack IPv6 endpoint takes IPv4
+ * broadcast and multicast too, as in Linux.
  */
 export function takesMulticast(ep: UdpEndpoint, src: IpAddress, sport: number, dst: IpAddress, ifindex: number): boolean {
-  if (ep.family !== (typeof dst === 'number' ? 4 : 6)) return false;
+  if (typeof dst === 'number') {
+    const local = ep.family === 4 ? (ep.localAddress as number) : ipv4ViewOf(ep.localAddress, ep.options.v6Only);
+    if (local === null || (local !== 0 && local !== dst)) return false;
+  } else {
+    if (ep.family !== 6) return false;
+    if (!isWildcard(ep.localAddress) && !sameAddress(ep.localAddress, dst)) return false;
+  }
   if (ep.connected) {
-    if (!isWildcard(ep.remoteAddress) && !sameAddress(ep.remoteAddress, src)) return false;
+    if (!isWildcard(ep.remoteAddress) && !peerIs(ep.remoteAddress, src)) return false;
     if (ep.remotePort !== 0 && ep.remotePort !== sport) return false;
   }
-  if (!isWildcard(ep.localAddress) && !sameAddress(ep.localAddress, dst)) return false;
   const dev = ep.options.bindToDevice;
   if (dev !== 0 && dev !== ifindex) return false;
   if (!isMulticast(dst)) return true;
   // A member of the group on that interface takes it; others only with
-  // IP_MULTICAST_ALL (on by default in Linux).
-  return ep.isMember(dst as IPv4Address, ifindex) || ep.options.mcAll;
+  // IP_MULTICAST_ALL / IPV6_MULTICAST_ALL (on by default in Linux: inet6_mc_check).
+  return ep.isMember(dst, ifindex) || ep.options.mcAll;
 }

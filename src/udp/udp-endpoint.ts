@@ -1,7 +1,7 @@
-import type { IPv4Address } from '../core/address.js';
+import type { IPv4Address, IPv6Address } from '../core/address.js';
 import type { ErrnoCode } from '../core/errno.js';
 import type { IpAddress } from '../ip/types.js';
-import { wildcardOf } from './addresses.js';
+import { isV4MappedAddress, sameAddress, wildcardOf } from './addresses.js';
 import { QueuedEndpoint } from './queued-endpoint.js';
 import type { DatagramOptionName, DatagramOptionValues } from './socket-options.js';
 import type { ReuseportGroup } from './udp-demux.js';
@@ -39,6 +39,12 @@ export interface Membership {
   readonly ifindex: number;
 }
 
+/** One IPV6_JOIN_GROUP of an endpoint. */
+export interface Membership6 {
+  readonly group: IPv6Address;
+  readonly ifindex: number;
+}
+
 /**
  * One UDP endpoint: what a SOCK_DGRAM/IPPROTO_UDP socket is below the
  * descriptor layer. Created by {@link UdpLayer.open}. Calls return 'ok' or
@@ -65,6 +71,8 @@ export class UdpEndpoint extends QueuedEndpoint<ReceivedDatagram> {
   portLocked = false;
   /** IP_ADD_MEMBERSHIP state. */
   readonly memberships: Membership[] = [];
+  /** IPV6_JOIN_GROUP state. */
+  readonly memberships6: Membership6[] = [];
   /** The SO_REUSEPORT group, set at bind. */
   reuseGroup: ReuseportGroup | null = null;
 
@@ -119,9 +127,27 @@ export class UdpEndpoint extends QueuedEndpoint<ReceivedDatagram> {
     return this.layer.leaveGroup(this, group, on);
   }
 
-  /** True if this endpoint joined `group` on `ifindex`. */
-  isMember(group: IPv4Address, ifindex: number): boolean {
-    for (const m of this.memberships) if (m.group === group && m.ifindex === ifindex) return true;
+  /**
+   * IPV6_JOIN_GROUP (IPV6_ADD_MEMBERSHIP) on an AF_INET6 endpoint; `ifindex`
+   * 0 picks the interface of the route to the group. EINVAL (not ff00::/8),
+   * ENODEV, EADDRINUSE (already joined there), ENOBUFS (too many).
+   */
+  joinGroup6(group: IPv6Address, ifindex = 0): 'ok' | ErrnoCode {
+    return this.layer.joinGroup6(this, group, ifindex);
+  }
+
+  /** IPV6_LEAVE_GROUP (IPV6_DROP_MEMBERSHIP): EADDRNOTAVAIL when not joined, ENODEV. */
+  leaveGroup6(group: IPv6Address, ifindex = 0): 'ok' | ErrnoCode {
+    return this.layer.leaveGroup6(this, group, ifindex);
+  }
+
+  /** True if this endpoint joined `group` on `ifindex` (either family). */
+  isMember(group: IpAddress, ifindex: number): boolean {
+    if (typeof group === 'number') {
+      for (const m of this.memberships) if (m.group === group && m.ifindex === ifindex) return true;
+      return false;
+    }
+    for (const m of this.memberships6) if (m.ifindex === ifindex && sameAddress(m.group, group)) return true;
     return false;
   }
 
@@ -135,7 +161,9 @@ export class UdpEndpoint extends QueuedEndpoint<ReceivedDatagram> {
     this.release();
   }
 
-  protected override onRead(): void {
-    this.layer.countDelivered();
+  protected override onRead(d: ReceivedDatagram): void {
+    // Linux counts by the datagram's family: an IPv4 datagram read from an
+    // AF_INET6 socket (v4-mapped) is a UdpInDatagrams (udpv6_recvmsg).
+    this.layer.countDelivered(typeof d.srcAddress === 'number' || isV4MappedAddress(d.srcAddress) ? 4 : 6);
   }
 }

@@ -1,4 +1,4 @@
-import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
+import { isIPv4Multicast, type IPv4Address, type IPv6Address } from '../core/address.js';
 import { readU16 } from '../core/bytes.js';
 import type { StackContext } from '../core/context.js';
 import { EphemeralPortAllocator } from '../core/ephemeral-ports.js';
@@ -6,8 +6,8 @@ import type { ErrnoCode } from '../core/errno.js';
 import { Ipv4GroupRefcounts, type Ipv4MulticastMembership } from '../ip/igmp.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import type { IcmpErrorReport, InboundIp, IpAddress } from '../ip/types.js';
-import { familyOf, isWildcard, wildcardOf } from './addresses.js';
-import { bindableIpv4, isBroadcastDestination, routeDatagram, setDatagramOption } from './datagram-route.js';
+import { ipv4ViewOf, isV4MappedAddress, isWildcard, mapV4, unmapV4, wildcardOf } from './addresses.js';
+import { bindableIpv4, isBroadcastDestination, routeDatagram, routeDatagram6, setDatagramOption } from './datagram-route.js';
 import { IPPROTO_UDP, parseUdp, udpChecksumValid } from './header.js';
 import { datagramIcmpError } from './socket-errors.js';
 import type { DatagramOptionName, DatagramOptionValues } from './socket-options.js';
@@ -58,8 +58,14 @@ export class UdpLayer {
     ip.registerErrorHandler(IPPROTO_UDP, (report) => this.icmpError(report));
   }
 
-  /** A new, unbound endpoint (socket(AF_INET, SOCK_DGRAM, 0)). IPv6 endpoints arrive with IPv6. */
-  open(family: 4 = 4): UdpEndpoint {
+  /**
+   * A new, unbound endpoint: socket(AF_INET, SOCK_DGRAM, 0) for family 4,
+   * socket(AF_INET6, SOCK_DGRAM, 0) for family 6. An IPv6 endpoint is
+   * dual-stack unless IPV6_V6ONLY is set before bind, as in Linux: it takes
+   * IPv4 addresses (as numbers or ::ffff:a.b.c.d) and reports IPv4 peers
+   * v4-mapped.
+   */
+  open(family: 4 | 6 = 4): UdpEndpoint {
     const ep = new UdpEndpoint(this, family);
     this.open_.add(ep);
     return ep;
@@ -80,11 +86,26 @@ export class UdpLayer {
   /** @internal */
   bindEndpoint(ep: UdpEndpoint, address: IpAddress, port: number): 'ok' | ErrnoCode {
     if (ep.closed) return 'EBADF';
-    if (familyOf(address) !== ep.family) return 'EAFNOSUPPORT';
+    if (ep.family === 4 && typeof address !== 'number') return 'EAFNOSUPPORT';
     if (!Number.isInteger(port) || port < 0 || port > 0xffff) return 'EINVAL';
     if (ep.localPort !== 0 || !isWildcard(ep.localAddress)) return 'EINVAL';
-    if (typeof address !== 'number') return 'EAFNOSUPPORT';
-    if (!bindableIpv4(this.ip, address, true)) return 'EADDRNOTAVAIL';
+    let receiveOnly: boolean;
+    if (typeof address === 'number') {
+      if (ep.family === 6) return this.bindEndpoint(ep, mapV4(address), port);
+      if (!bindableIpv4(this.ip, address, true)) return 'EADDRNOTAVAIL';
+      receiveOnly = isIPv4Multicast(address) || isBroadcastDestination(this.ip, address);
+    } else if (address.length !== 16) {
+      return 'EINVAL';
+    } else if (isV4MappedAddress(address)) {
+      // inet6_bind: a v4-mapped address binds the IPv4 side, which V6ONLY forbids.
+      if (ep.options.v6Only) return 'EINVAL';
+      const v4 = unmapV4(address);
+      if (!bindableIpv4(this.ip, v4, true)) return 'EADDRNOTAVAIL';
+      receiveOnly = isIPv4Multicast(v4) || isBroadcastDestination(this.ip, v4);
+    } else {
+      receiveOnly = address[0] === 0xff;
+      if (!isWildcard(address) && !receiveOnly && !this.ip.isLocalAddress(address)) return 'EADDRNOTAVAIL';
+    }
     let chosen = port;
     if (port === 0) {
       chosen = this.ports.select(address, 0, 0, (p) => this.table.inUse(ep, address, p));
@@ -94,8 +115,8 @@ export class UdpLayer {
     }
     ep.localAddress = address;
     // inet_bind: a group or broadcast address is for receiving; the source is the route's.
-    ep.sourceAddress = isIPv4Multicast(address) || isBroadcastDestination(this.ip, address) ? 0 : address;
-    ep.addressLocked = address !== 0;
+    ep.sourceAddress = receiveOnly ? wildcardOf(ep.family) : address;
+    ep.addressLocked = !isWildcard(address);
     ep.portLocked = port !== 0;
     ep.localPort = chosen;
     this.table.insert(ep);
@@ -113,20 +134,38 @@ export class UdpLayer {
     return 'ok';
   }
 
-  /** @internal ip4_datagram_connect. */
+  /** @internal ip4_datagram_connect / ip6_datagram_connect. */
   connectEndpoint(ep: UdpEndpoint, address: IpAddress, port: number): 'ok' | ErrnoCode {
     if (ep.closed) return 'EBADF';
-    if (familyOf(address) !== ep.family || typeof address !== 'number') return 'EAFNOSUPPORT';
+    if (ep.family === 4 && typeof address !== 'number') return 'EAFNOSUPPORT';
+    if (ep.family === 6 && typeof address === 'number') address = mapV4(address);
     if (!Number.isInteger(port) || port < 0 || port > 0xffff) return 'EINVAL';
-    const bound = this.autobind(ep);
-    if (bound !== 'ok') return bound;
-    const route = routeDatagram(this.ip, ep.options, ep.sourceAddress, address);
-    if (typeof route === 'string') return route;
-    if (!isIPv4Multicast(address) && isBroadcastDestination(this.ip, address) && !ep.options.broadcast) return 'EACCES';
-    if (isWildcard(ep.sourceAddress)) ep.sourceAddress = route.src;
+    if (typeof address !== 'number' && address.length !== 16) return 'EINVAL';
+    let src: IpAddress;
+    if (typeof address === 'number' || isV4MappedAddress(address)) {
+      // ip6_datagram_connect_v4_mapped: IPv4 underneath, unless V6ONLY.
+      if (ep.options.v6Only) return 'ENETUNREACH';
+      const dst4 = typeof address === 'number' ? address : unmapV4(address);
+      const source4 = ipv4ViewOf(ep.sourceAddress, false);
+      if (source4 === null) return 'EAFNOSUPPORT';
+      const bound = this.autobind(ep);
+      if (bound !== 'ok') return bound;
+      const route = routeDatagram(this.ip, ep.options, source4, dst4);
+      if (typeof route === 'string') return route;
+      if (!isIPv4Multicast(dst4) && isBroadcastDestination(this.ip, dst4) && !ep.options.broadcast) return 'EACCES';
+      src = ep.family === 4 ? route.src : mapV4(route.src);
+    } else {
+      if (isV4MappedAddress(ep.localAddress)) return 'EAFNOSUPPORT';
+      const bound = this.autobind(ep);
+      if (bound !== 'ok') return bound;
+      const route = routeDatagram6(this.ip, ep.options, ep.sourceAddress as IPv6Address, address);
+      if (typeof route === 'string') return route;
+      src = route.src;
+    }
+    if (isWildcard(ep.sourceAddress)) ep.sourceAddress = src;
     if (isWildcard(ep.localAddress)) {
       // Linux rehashes the socket under the source it will use.
-      ep.localAddress = route.src;
+      ep.localAddress = src;
     }
     ep.remoteAddress = address;
     ep.remotePort = port;
@@ -163,7 +202,53 @@ export class UdpLayer {
   /** @internal */
   setEndpointOption<K extends DatagramOptionName>(ep: UdpEndpoint, name: K, value: DatagramOptionValues[K]): 'ok' | ErrnoCode {
     if (ep.closed) return 'EBADF';
+    if ((name as string).startsWith('IPV6_')) {
+      // SOL_IPV6 options belong to AF_INET6 sockets (ipv6_setsockopt on an AF_INET socket: ENOPROTOOPT).
+      if (ep.family !== 6) return 'ENOPROTOOPT';
+      // IPV6_V6ONLY changes what the bound port covers: only before bind (do_ipv6_setsockopt).
+      if (name === 'IPV6_V6ONLY' && ep.localPort !== 0) return 'EINVAL';
+      if (name === 'IPV6_MULTICAST_IF') {
+        const ifindex = value as number;
+        if (typeof ifindex === 'number' && ifindex !== 0 && this.ip.interfaceByIndex(ifindex) === undefined) return 'ENODEV';
+        if (typeof ifindex === 'number' && ifindex !== 0 && ep.options.bindToDevice !== 0 && ifindex !== ep.options.bindToDevice) return 'EINVAL';
+      }
+    }
     return setDatagramOption(this.ip, ep.options, name, value);
+  }
+
+  /** @internal ipv6_sock_mc_join. */
+  joinGroup6(ep: UdpEndpoint, group: IPv6Address, ifindex: number): 'ok' | ErrnoCode {
+    if (ep.closed) return 'EBADF';
+    if (ep.family !== 6) return 'ENOPROTOOPT';
+    if (group.length !== 16 || group[0] !== 0xff) return 'EINVAL';
+    const idx = this.membershipInterface6(group, ifindex);
+    if (idx === 0) return 'ENODEV';
+    if (ep.isMember(group, idx)) return 'EADDRINUSE';
+    if (ep.memberships6.length >= MAX_MEMBERSHIPS) return 'ENOBUFS';
+    if (!this.ip.joinIpv6Group(idx, group)) return 'ENODEV';
+    ep.memberships6.push({ group: group.slice(), ifindex: idx });
+    return 'ok';
+  }
+
+  /** @internal ipv6_sock_mc_drop. */
+  leaveGroup6(ep: UdpEndpoint, group: IPv6Address, ifindex: number): 'ok' | ErrnoCode {
+    if (ep.closed) return 'EBADF';
+    if (ep.family !== 6) return 'ENOPROTOOPT';
+    if (group.length !== 16 || group[0] !== 0xff) return 'EINVAL';
+    const idx = this.membershipInterface6(group, ifindex);
+    if (idx === 0) return 'ENODEV';
+    const i = ep.memberships6.findIndex((m) => m.ifindex === idx && sameGroup(m.group, group));
+    if (i === -1) return 'EADDRNOTAVAIL';
+    ep.memberships6.splice(i, 1);
+    this.ip.leaveIpv6Group(idx, group);
+    return 'ok';
+  }
+
+  /** The interface an IPv6 membership call means: the one given, else the route's to the group; 0 when none. */
+  private membershipInterface6(group: IPv6Address, ifindex: number): number {
+    if (ifindex !== 0) return this.ip.interfaceByIndex(ifindex)?.index ?? 0;
+    const r = this.ip.route6(group);
+    return typeof r === 'string' ? 0 : r.ifindex;
   }
 
   /** @internal ip_mc_join_group. */
@@ -206,28 +291,43 @@ export class UdpLayer {
     if (ep.localPort !== 0) this.table.remove(ep);
     // ip_mc_drop_socket: every membership goes.
     for (const m of ep.memberships.splice(0)) this.membership.leave(m.ifindex, m.group);
+    for (const m of ep.memberships6.splice(0)) this.ip.leaveIpv6Group(m.ifindex, m.group);
   }
 
-  /** @internal A datagram was read by the application (Linux counts UdpInDatagrams in udp_recvmsg). */
-  countDelivered(): void {
-    this.ctx.counters.UdpInDatagrams++;
+  /**
+   * @internal A datagram of `family` was read by the application (Linux
+   * counts UdpInDatagrams / Udp6InDatagrams in udp_recvmsg / udpv6_recvmsg).
+   */
+  countDelivered(family: 4 | 6): void {
+    if (family === 6) this.ctx.counters.Udp6InDatagrams++;
+    else this.ctx.counters.UdpInDatagrams++;
   }
 
   // ---- input ---------------------------------------------------------------
 
-  /** Linux __udp4_lib_rcv. Never throws. */
+  /**
+   * Linux __udp4_lib_rcv / __udp6_lib_rcv. Never throws. Over IPv6 the
+   * checksum is mandatory (RFC 8200 §8.1): a zero one is an error.
+   */
   private input(info: InboundIp, payload: Uint8Array): void {
     const c = this.ctx.counters;
+    const v6 = info.family === 6;
     const parsed = parseUdp(payload);
     if (!parsed.ok) {
-      c.UdpInErrors++;
+      if (v6) c.Udp6InErrors++;
+      else c.UdpInErrors++;
       this.ctx.trace.dropped('udp', parsed.reason, info.packet);
       return;
     }
     const d = parsed.value;
     if (!udpChecksumValid(payload.subarray(0, d.length), info.src, info.dst)) {
-      c.UdpInCsumErrors++;
-      c.UdpInErrors++;
+      if (v6) {
+        c.Udp6InCsumErrors++;
+        c.Udp6InErrors++;
+      } else {
+        c.UdpInCsumErrors++;
+        c.UdpInErrors++;
+      }
       this.ctx.trace.dropped('udp', 'udp-bad-checksum', info.packet);
       return;
     }
@@ -237,7 +337,8 @@ export class UdpLayer {
     }
     const ep = this.table.lookup(info.src, d.srcPort, info.dst, d.dstPort, info.ifindex);
     if (ep === null) {
-      c.UdpNoPorts++;
+      if (v6) c.Udp6NoPorts++;
+      else c.UdpNoPorts++;
       this.ctx.trace.dropped('udp', 'udp-no-port', info.packet);
       // RFC 1122 §4.1.3.1: a datagram to a port nobody listens on draws a port unreachable.
       this.ip.sendIcmpError(info, 'port-unreachable');
@@ -254,7 +355,8 @@ export class UdpLayer {
       for (const ep of list) if (takesMulticast(ep, info.src, sport, info.dst, info.ifindex)) matches.push(ep);
     }
     if (matches.length === 0) {
-      this.ctx.counters.UdpIgnoredMulti++;
+      if (info.family === 6) this.ctx.counters.Udp6IgnoredMulti++;
+      else this.ctx.counters.UdpIgnoredMulti++;
       this.ctx.trace.dropped('udp', 'udp-no-listener-multi', info.packet);
       return;
     }
@@ -264,25 +366,32 @@ export class UdpLayer {
   }
 
   private deliver(ep: UdpEndpoint, info: InboundIp, sport: number, data: Uint8Array): void {
+    // An IPv4 datagram reaches an AF_INET6 endpoint with v4-mapped addresses (as Linux's udpv6_recvmsg reports it).
+    const mapped = ep.family === 6 && typeof info.src === 'number';
     // Copied: the link may reuse its receive buffer once we return.
     const ok = ep.enqueue({
       data: data.slice(),
-      srcAddress: info.src,
+      srcAddress: mapped ? mapV4(info.src as number) : info.src,
       srcPort: sport,
-      dstAddress: info.dst,
+      dstAddress: mapped ? mapV4(info.dst as number) : info.dst,
       ifindex: info.ifindex,
       ttl: info.ttl,
       tos: info.tos,
     });
     if (!ok) {
       const c = this.ctx.counters;
-      c.UdpRcvbufErrors++;
-      c.UdpInErrors++;
+      if (info.family === 6) {
+        c.Udp6RcvbufErrors++;
+        c.Udp6InErrors++;
+      } else {
+        c.UdpRcvbufErrors++;
+        c.UdpInErrors++;
+      }
       this.ctx.trace.dropped('udp', 'udp-rcvbuf-full', info.packet);
     }
   }
 
-  /** __udp4_lib_err: find the endpoint that sent the quoted datagram and maybe set its error. */
+  /** __udp4_lib_err / __udp6_lib_err: find the endpoint that sent the quoted datagram and maybe set its error. */
   private icmpError(report: IcmpErrorReport): void {
     const q = report.quoted;
     if (q.length < 8) return;
@@ -295,4 +404,10 @@ export class UdpLayer {
     if (e === null || !e.hard || !ep.connected) return;
     ep.setError(e.errno);
   }
+}
+
+/** Equality of two IPv6 groups. */
+function sameGroup(a: IPv6Address, b: IPv6Address): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

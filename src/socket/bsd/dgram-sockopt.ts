@@ -5,9 +5,10 @@ import type { DatagramOptionName, DatagramOptionValues, PmtuDiscovery } from '..
 import {
   ICMP_FILTER, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MTU, IP_MTU_DISCOVER, IP_MULTICAST_IF, IP_MULTICAST_LOOP,
   IP_MULTICAST_TTL, IP_TOS, IP_TTL, SO_ACCEPTCONN, SO_BROADCAST, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
-  SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SOL_IP, SOL_RAW, SOL_SOCKET,
+  SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SOL_IP, SOL_IPV6, SOL_RAW, SOL_SOCKET,
 } from './constants.js';
 import type { DatagramSocket } from './dgram-socket.js';
+import { dgramIpv6Getsockopt, dgramIpv6Setsockopt } from './ipv6-sockopt.js';
 import { intOption } from './socket-base.js';
 import { parseAnyIp } from './sockaddr.js';
 import type { GetsockoptResult, IpMreq, Linger, OptionValue } from './types.js';
@@ -43,6 +44,7 @@ function ipv4Of(a: string | Uint8Array | undefined): number | null {
 export function dgramSetsockopt(s: DatagramSocket, level: number, name: number, value: OptionValue, optlen: number): number {
   if (level === SOL_SOCKET) return socketLevel(s, name, value, optlen);
   if (level === SOL_IP) return ipLevel(s, name, value, optlen);
+  if (level === SOL_IPV6) return dgramIpv6Setsockopt(s, name, value, optlen);
   if (level === SOL_RAW && name === ICMP_FILTER && s.dg.kind === 'raw') {
     const v = intOption(value, optlen);
     if (v === null) return EINVAL;
@@ -195,6 +197,7 @@ export function dgramGetsockopt(s: DatagramSocket, level: number, name: number):
         return ENOPROTOOPT;
     }
   }
+  if (level === SOL_IPV6) return dgramIpv6Getsockopt(s, name);
   if (level === SOL_RAW && name === ICMP_FILTER && s.dg.kind === 'raw') return int(s.dg.ep.icmpFilter);
   return ENOPROTOOPT;
 }

@@ -99,8 +99,8 @@ export class BsdSys {
 
   /**
    * socket(2). `type` may carry SOCK_NONBLOCK and SOCK_CLOEXEC. Supported:
-   * AF_INET/AF_INET6 SOCK_STREAM (0 or IPPROTO_TCP); AF_INET SOCK_DGRAM
-   * (0 or IPPROTO_UDP; IPPROTO_ICMP: a ping socket); AF_INET SOCK_RAW
+   * AF_INET/AF_INET6 SOCK_STREAM (0 or IPPROTO_TCP); AF_INET/AF_INET6
+   * SOCK_DGRAM (0 or IPPROTO_UDP; AF_INET IPPROTO_ICMP: a ping socket); AF_INET SOCK_RAW
    * IPPROTO_ICMP. Errors as inet_create: EAFNOSUPPORT, EINVAL (bad type or
    * flags, protocol out of range), ESOCKTNOSUPPORT (a type inet lacks),
    * EPROTONOSUPPORT (SOCK_STREAM with IPPROTO_UDP…), EMFILE.
@@ -118,10 +118,13 @@ export class BsdSys {
       sock = new TcpSocket(h, domain, protocol);
     } else if (base === SOCK_DGRAM) {
       if (protocol !== 0 && protocol !== IPPROTO_UDP && protocol !== IPPROTO_ICMP) return -ERRNO.EPROTONOSUPPORT;
-      // IPv6 datagram endpoints arrive with the UDP layer's IPv6 support.
-      if (domain !== AF_INET) return -ERRNO.EAFNOSUPPORT;
-      if (protocol === IPPROTO_ICMP) sock = new DatagramSocket(h, domain, base, protocol, { kind: 'ping', ep: h.ping().open() });
-      else sock = new DatagramSocket(h, domain, base, IPPROTO_UDP, { kind: 'udp', ep: h.udp().open(4) });
+      if (protocol === IPPROTO_ICMP) {
+        // Ping sockets are IPv4 only here (no ICMPv6 ping endpoints yet).
+        if (domain !== AF_INET) return -ERRNO.EAFNOSUPPORT;
+        sock = new DatagramSocket(h, domain, base, protocol, { kind: 'ping', ep: h.ping().open() });
+      } else {
+        sock = new DatagramSocket(h, domain, base, IPPROTO_UDP, { kind: 'udp', ep: h.udp().open(domain === AF_INET6 ? 6 : 4) });
+      }
     } else if (base === SOCK_RAW) {
       // Linux takes any protocol on a raw socket; this stack has raw ICMP only.
       if (protocol !== IPPROTO_ICMP) return -ERRNO.EPROTONOSUPPORT;

@@ -48,6 +48,10 @@ export class TcpSocket extends BsdSocket implements BindOwner {
   /** IP_TTL (-1: the default 64), IP_TOS, IP_MTU_DISCOVER. */
   ipTtl = -1;
   ipTos = 0;
+  /** IPV6_V6ONLY (set before bind), IPV6_UNICAST_HOPS (-1: the default 64), IPV6_TCLASS. */
+  v6Only = false;
+  hops6 = -1;
+  tclass = 0;
   pmtuDiscover = IP_PMTUDISC_WANT;
   /** SO_RCVBUF / SO_SNDBUF as the application set them (already doubled), 0 = the TCP defaults. */
   rcvBufSet = 0;
@@ -103,10 +107,10 @@ export class TcpSocket extends BsdSocket implements BindOwner {
     return 0;
   }
 
-  /** @internal Which families a binding to `ip` covers (an AF_INET6 wildcard covers both: IPV6_V6ONLY is off). */
+  /** @internal Which families a binding to `ip` covers (an AF_INET6 wildcard covers both unless IPV6_V6ONLY). */
   familiesFor(ip: IpAddress | null): { v4: boolean; v6: boolean } {
     if (this.domain === AF_INET) return { v4: true, v6: false };
-    if (ip === null) return { v4: true, v6: true };
+    if (ip === null) return { v4: !this.v6Only, v6: true };
     return typeof ip === 'number' ? { v4: true, v6: false } : { v4: false, v6: true };
   }
 
@@ -467,7 +471,11 @@ export class TcpSocket extends BsdSocket implements BindOwner {
   applyIpOptions(): void {
     const c = this.conn;
     if (c === null) return;
-    const custom = this.ipTtl !== -1 || this.ipTos !== 0 || this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === 5;
+    // An IPv6 connection takes IPV6_UNICAST_HOPS / IPV6_TCLASS; an IPv4 one (also on an AF_INET6 socket) IP_TTL / IP_TOS.
+    const v6 = typeof c.remoteAddress !== 'number';
+    const ttl = v6 ? this.hops6 : this.ipTtl;
+    const tos = v6 ? this.tclass : this.ipTos;
+    const custom = ttl !== -1 || tos !== 0 || this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === 5;
     if (!custom) {
       if (c.ipSendOptions !== null && (c.ipSendOptions.ttl !== undefined || c.ipSendOptions.tos !== undefined || !c.ipSendOptions.dontFragment)) {
         c.ipSendOptions = null;
@@ -479,8 +487,8 @@ export class TcpSocket extends BsdSocket implements BindOwner {
       src: c.localAddress,
       protocol: IPPROTO_TCP,
       dontFragment: !(this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === 5),
-      ...(this.ipTtl !== -1 ? { ttl: this.ipTtl } : {}),
-      tos: this.ipTos,
+      ...(ttl !== -1 ? { ttl } : {}),
+      tos,
     };
   }
 }

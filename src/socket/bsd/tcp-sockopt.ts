@@ -4,10 +4,11 @@ import { TcpState } from '../../tcp/state.js';
 import { linuxBufferSize } from './buffer-size.js';
 import {
   IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MTU, IP_MTU_DISCOVER, IP_MULTICAST_TTL, IP_TOS, IP_TTL, SO_ACCEPTCONN,
-  SO_BROADCAST, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SOL_IP,
+  SO_BROADCAST, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SOL_IP, SOL_IPV6,
   SOL_SOCKET, SOL_TCP, TCP_CORK, TCP_DEFER_ACCEPT, TCP_INFO, TCP_QUICKACK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LINGER2, TCP_MAXSEG,
   TCP_NODELAY, TCP_USER_TIMEOUT,
 } from './constants.js';
+import { tcpIpv6Getsockopt, tcpIpv6Setsockopt } from './ipv6-sockopt.js';
 import { intOption } from './socket-base.js';
 import { closedTcpInfo, connectionTcpInfo, listenerTcpInfo, TCP_INFO_LEN } from './tcp-info.js';
 import type { TcpSocket } from './tcp-socket.js';
@@ -45,6 +46,7 @@ export function tcpSetsockopt(s: TcpSocket, level: number, name: number, value: 
   if (level === SOL_SOCKET) return socketLevel(s, name, value, optlen);
   if (level === SOL_TCP) return tcpLevel(s, name, value, optlen);
   if (level === SOL_IP) return ipLevel(s, name, value, optlen);
+  if (level === SOL_IPV6) return tcpIpv6Setsockopt(s, name, value, optlen);
   return ENOPROTOOPT;
 }
 
@@ -252,5 +254,6 @@ export function tcpGetsockopt(s: TcpSocket, level: number, name: number): Getsoc
         return ENOPROTOOPT;
     }
   }
+  if (level === SOL_IPV6) return tcpIpv6Getsockopt(s, name);
   return ENOPROTOOPT;
 }

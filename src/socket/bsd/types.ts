@@ -61,8 +61,14 @@ export interface IpMreq {
   readonly imr_ifindex?: number;
 }
 
+/** struct ipv6_mreq (IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP): the group, and the interface index (0: by route). */
+export interface Ipv6Mreq {
+  readonly ipv6mr_multiaddr: string | Uint8Array;
+  readonly ipv6mr_interface?: number;
+}
+
 /** The values setsockopt takes: an int, or one of the structs above. */
-export type OptionValue = number | Linger | Timeval | IpMreq | string | Uint8Array;
+export type OptionValue = number | Linger | Timeval | IpMreq | Ipv6Mreq | string | Uint8Array;
 
 /** What getsockopt returns on success: the value and the length the kernel would report. */
 export interface GetsockoptResult {

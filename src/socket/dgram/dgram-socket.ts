@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { parseIPv4 } from '../../core/address.js';
+import { parseIPv4, parseIPv6 } from '../../core/address.js';
 import type { StackContext } from '../../core/context.js';
 import { type ErrnoCode, SocketError } from '../../core/errno.js';
 import type { DatagramOptionName, DatagramOptionValues } from '../../udp/socket-options.js';
@@ -18,9 +18,10 @@ export interface DgramHost {
 
 /** `dgram.createSocket(options)`. */
 export interface DgramSocketOptions {
-  /** Only 'udp4': tsip's UDP is IPv4 so far. */
+  /** 'udp4' (AF_INET) or 'udp6' (AF_INET6: dual-stack unless `ipv6Only`). */
   type: 'udp4' | 'udp6';
   reuseAddr?: boolean;
+  /** udp6 only: IPV6_V6ONLY, so that the socket takes no IPv4 traffic (Node sets it at bind). */
   ipv6Only?: boolean;
   recvBufferSize?: number;
   sendBufferSize?: number;
@@ -82,6 +83,8 @@ export class DgramSocket extends EventEmitter {
   /** Operations waiting for the implicit bind, as Node's state.queue. */
   #queue: Array<() => void> | null = null;
   #drainScheduled = false;
+  /** A udp6 socket: IPv6 defaults ('::', '::1') and IPV6_* options. */
+  readonly #v6: boolean;
 
   constructor(host: DgramHost, options: DgramSocketOptions | 'udp4' | 'udp6', listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
     super();
@@ -89,13 +92,12 @@ export class DgramSocket extends EventEmitter {
     if (opts.type !== 'udp4' && opts.type !== 'udp6') {
       throw nodeError(TypeError, 'ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6');
     }
-    if (opts.type === 'udp6') {
-      throw nodeError(TypeError, 'ERR_SOCKET_BAD_TYPE', 'tsip: udp6 sockets are not supported yet (tsip UDP is IPv4 only)');
-    }
     this.type = opts.type;
+    this.#v6 = opts.type === 'udp6';
     this.#lookup = opts.lookup;
-    const ep = host.udp.open(4);
+    const ep = host.udp.open(this.#v6 ? 6 : 4);
     this.#ep = ep;
+    if (this.#v6 && opts.ipv6Only === true) ep.setOption('IPV6_V6ONLY', true);
     // The endpoint notifies from inside packet processing, where it must not
     // be called back: only schedule the drain here.
     ep.listener = { readable: () => this.#scheduleDrain(), error: () => this.#scheduleDrain() };
@@ -146,7 +148,7 @@ export class DgramSocket extends EventEmitter {
       if (typeof port === 'function') port = 0;
     }
     const p = port === undefined || port === null ? 0 : validatePort(port, 'Port');
-    this.#resolve(address === '' ? '0.0.0.0' : address, (err, host) => {
+    this.#resolve(address === '' ? (this.#v6 ? '::' : '0.0.0.0') : address, (err, host) => {
       if (this.#closed) return;
       if (err !== null || host === null) {
         this.#bindFailed(err ?? notFoundError(address));
@@ -191,7 +193,7 @@ export class DgramSocket extends EventEmitter {
 
   #doConnect(port: number, address: string, cb: ((err?: Error) => void) | undefined): void {
     if (cb !== undefined) this.once('connect', cb);
-    this.#resolve(address === '' ? '127.0.0.1' : address, (err, host) => {
+    this.#resolve(address === '' ? this.#loopback() : address, (err, host) => {
       if (this.#closed) return;
       let ex: Error | null = err;
       if (ex === null && host !== null) {
@@ -281,7 +283,7 @@ export class DgramSocket extends EventEmitter {
       this.#finishSend(this.#ep.send(data), data.length, address ?? '', port, cb, fail);
       return;
     }
-    const text = address ?? '127.0.0.1';
+    const text = address ?? this.#loopback();
     this.#resolve(text, (err, host) => {
       if (this.#closed) return;
       // A resolver error is emitted when there is no callback; a send error is not (as Node).
@@ -345,7 +347,7 @@ export class DgramSocket extends EventEmitter {
     this.#healthCheck();
     if (this.#bindState !== BOUND) throw new SocketError('EBADF', 'getsockname');
     const ep = this.#ep;
-    return { address: formatAddress(ep.localAddress), family: 'IPv4', port: ep.localPort };
+    return { address: formatAddress(ep.localAddress), family: this.#v6 ? 'IPv6' : 'IPv4', port: ep.localPort };
   }
 
   /** The connected peer. Throws ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected. */
@@ -353,7 +355,7 @@ export class DgramSocket extends EventEmitter {
     this.#healthCheck();
     if (this.#connectState !== CONNECTED) throw nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
     const ep = this.#ep;
-    return { address: formatAddress(ep.remoteAddress), family: 'IPv4', port: ep.remotePort };
+    return { address: formatAddress(ep.remoteAddress), family: this.#v6 ? 'IPv6' : 'IPv4', port: ep.remotePort };
   }
 
   /** SO_BROADCAST. */
@@ -361,29 +363,44 @@ export class DgramSocket extends EventEmitter {
     this.#option('SO_BROADCAST', Boolean(flag), 'setBroadcast');
   }
 
-  /** IP_TTL (1..255); returns it. */
+  /** IP_TTL (1..255), IPV6_UNICAST_HOPS on udp6 (as libuv); returns it. */
   setTTL(ttl: number): number {
     checkNumber(ttl, 'ttl');
-    this.#option('IP_TTL', ttl, 'setTTL');
+    // libuv checks 1..255 for both families.
+    if (this.#v6 && (ttl < 1 || ttl > 255)) throw new SocketError('EINVAL', 'setTTL');
+    if (this.#v6) this.#option('IPV6_UNICAST_HOPS', ttl, 'setTTL');
+    else this.#option('IP_TTL', ttl, 'setTTL');
     return ttl;
   }
 
-  /** IP_MULTICAST_TTL (0..255); returns it. */
+  /** IP_MULTICAST_TTL (0..255), IPV6_MULTICAST_HOPS on udp6; returns it. */
   setMulticastTTL(ttl: number): number {
     checkNumber(ttl, 'ttl');
-    this.#option('IP_MULTICAST_TTL', ttl, 'setMulticastTTL');
+    if (this.#v6) this.#option('IPV6_MULTICAST_HOPS', ttl, 'setMulticastTTL');
+    else this.#option('IP_MULTICAST_TTL', ttl, 'setMulticastTTL');
     return ttl;
   }
 
-  /** IP_MULTICAST_LOOP; returns the flag. */
+  /** IP_MULTICAST_LOOP (IPV6_MULTICAST_LOOP on udp6); returns the flag. */
   setMulticastLoopback(flag: boolean): boolean {
-    this.#option('IP_MULTICAST_LOOP', Boolean(flag), 'setMulticastLoopback');
+    if (this.#v6) this.#option('IPV6_MULTICAST_LOOP', Boolean(flag), 'setMulticastLoopback');
+    else this.#option('IP_MULTICAST_LOOP', Boolean(flag), 'setMulticastLoopback');
     return flag;
   }
 
-  /** IP_MULTICAST_IF by one of our addresses ('0.0.0.0': let the route choose). */
+  /**
+   * IP_MULTICAST_IF by one of our addresses ('0.0.0.0': let the route
+   * choose); on udp6 IPV6_MULTICAST_IF by the scope of '::%N' (N an
+   * interface index; '::' alone: let the route choose).
+   */
   setMulticastInterface(interfaceAddress: string): void {
     this.#healthCheck();
+    if (this.#v6) {
+      const ifindex = scopeIndex(interfaceAddress);
+      if (ifindex === null) throw new SocketError('EINVAL', 'setMulticastInterface');
+      this.#option('IPV6_MULTICAST_IF', ifindex, 'setMulticastInterface');
+      return;
+    }
     const a = parseIPv4(interfaceAddress);
     if (a === null) throw new SocketError('EINVAL', 'setMulticastInterface');
     this.#option('IP_MULTICAST_IF', { ifindex: 0, address: a }, 'setMulticastInterface');
@@ -402,6 +419,15 @@ export class DgramSocket extends EventEmitter {
   #membership(group: string, iface: string | undefined, syscall: 'addMembership' | 'dropMembership'): void {
     this.#healthCheck();
     if (!group) throw nodeError(TypeError, 'ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified');
+    if (this.#v6 && group.includes(':')) {
+      // IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP: the interface by the scope of `interfaceAddress`, else by route.
+      const g6 = parseIPv6(group);
+      const ifindex = iface === undefined ? 0 : scopeIndex(iface);
+      if (g6 === null || ifindex === null) throw new SocketError('EINVAL', syscall);
+      const r6 = syscall === 'addMembership' ? this.#ep.joinGroup6(g6, ifindex) : this.#ep.leaveGroup6(g6, ifindex);
+      if (r6 !== 'ok') throw new SocketError(r6, syscall);
+      return;
+    }
     const g = parseIPv4(group);
     if (g === null) throw new SocketError('EINVAL', syscall);
     const on: { address?: number } = {};
@@ -482,12 +508,31 @@ export class DgramSocket extends EventEmitter {
     if (q !== null) for (const fn of q) fn();
   }
 
-  /** Numeric hosts and `localhost` on the next tick (as dns.lookup), names through `lookup`; IPv4 only. */
+  /** Node's default peer: 127.0.0.1, or ::1 on udp6. */
+  #loopback(): string {
+    return this.#v6 ? '::1' : '127.0.0.1';
+  }
+
+  /**
+   * Numeric hosts and `localhost` on the next tick (as dns.lookup), names
+   * through `lookup` (family 4 or 6 after the socket type). A udp6 socket
+   * also takes IPv4 answers, as the endpoint does (v4-mapped underneath).
+   */
   #resolve(host: string, cb: (err: Error | null, h: HostAddress | null) => void): void {
-    resolveHost(host, this.#lookup, 4, (err, h) => {
+    resolveHost(host, this.#lookup, this.#v6 ? 6 : 4, (err, h) => {
       if (err !== null || h === null) cb(err ?? notFoundError(host), null);
-      else if (h.family !== 4) cb(new SocketError('EAFNOSUPPORT', 'getaddrinfo'), null);
+      else if (h.family !== 4 && !this.#v6) cb(new SocketError('EAFNOSUPPORT', 'getaddrinfo'), null);
       else cb(null, h);
     });
   }
+}
+
+/** The interface index in the `%N` scope of an IPv6 interface text ('::%2'); 0 without one; null when malformed. */
+function scopeIndex(text: string): number | null {
+  const pct = text.indexOf('%');
+  const addr = pct === -1 ? text : text.slice(0, pct);
+  if (addr !== '' && parseIPv6(addr) === null) return null;
+  if (pct === -1) return 0;
+  const zone = text.slice(pct + 1);
+  return /^[0-9]+$/.test(zone) ? Number(zone) : null;
 }
