@@ -23,3 +23,5 @@ export { analyzeCapture, analyzePackets, type ConnectionGraph, type GraphSelecti
 export { renderSvg } from './cli/graph/svg.js';
 export { renderHtml } from './cli/graph/html.js';
 export { packetFilter, formatFilterError, type PacketFilter } from './cli/filter/filter.js';
+export * as craft from './craft/index.js';
+export * as fuzz from './fuzz/index.js';

@@ -1,5 +1,6 @@
 import { runDemo } from './demo.js';
 import { runDump } from './dump.js';
+import { runFuzz } from './fuzz.js';
 import { runGet } from './get.js';
 import { runGraph } from './graph.js';
 import { processIo, UsageError, type Command, type CommandIo } from './io.js';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   nc: { run: runNc, help: 'netcat over the stack: TCP/UDP client or listener (-l) joined to stdin/stdout' },
   get: { run: runGet, help: 'HTTP GET an http://IPv4/ URL through the stack, body to stdout' },
   ping: { run: runPing, help: 'send ICMP echo requests from a stack' },
+  fuzz: { run: runFuzz, help: 'fuzz a stack in process (--target self) or the Linux kernel behind TUN (--target tun); --replay FILE.pcap re-runs a reproducer' },
   packetdrill: { run: runPacketdrill, help: 'run packetdrill scripts against a fresh tsip stack each, in virtual time' },
 };
 
