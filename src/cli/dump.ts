@@ -5,6 +5,7 @@ import { decodePacket } from './decode/decode.js';
 import { formatLine } from './decode/format-line.js';
 import { formatVerbose } from './decode/format-verbose.js';
 import { formatFilterError, packetFilter, type PacketPredicate } from './filter/filter.js';
+import { runLiveDump } from './dump-live.js';
 import { UsageError, type CommandIo } from './io.js';
 
 /**
@@ -12,7 +13,8 @@ import { UsageError, type CommandIo } from './io.js';
  * packet per line, as `tcpdump -nn -S` would (with `-e` for Ethernet
  * captures, times in UTC); `-v` adds every field of every layer. An
  * expression in tcpdump's filter language (see src/cli/filter) keeps only
- * the packets it matches; `-c` counts matching packets.
+ * the packets it matches; `-c` counts matching packets. With `--live` and
+ * link flags it prints a running stack's frames instead (see dump-live.ts).
  */
 
 const USAGE = 'usage: tsip dump FILE.pcap [-v] [-c COUNT] [EXPRESSION...]';
@@ -124,6 +126,7 @@ function writeLines(io: CommandIo, lines: Iterable<string>): void {
 
 /** Entry point of `tsip dump`. Resolves with the exit code (1 when the file cannot be read). */
 export async function runDump(args: string[], io: CommandIo): Promise<number> {
+  if (args.includes('--live')) return runLiveDump(args.filter((a) => a !== '--live'), io);
   const parsed = parseArgs(args);
   if (parsed === null) {
     io.out(`${USAGE}\n`);

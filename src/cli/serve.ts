@@ -1,6 +1,6 @@
 import { RealClock } from '../core/clock.js';
-import { nonZeroCounters } from '../core/counters.js';
 import { UsageError, type CommandIo } from './io.js';
+import { formatNstat, formatSs } from './status-format.js';
 import { parseLinkArgs, setupStack, type StackOnLink } from './link-setup.js';
 import { startServiceSet, STANDARD_SERVICES, type RunningServices, type ServiceSet } from './services/standard.js';
 
@@ -37,11 +37,10 @@ export function startServices(on: StackOnLink, o: ServeOptions): Promise<Running
 
 /** Prints the non-zero counters and the connection table (what SIGUSR1 and exit show). */
 export function printStatus(on: StackOnLink, io: CommandIo): void {
-  io.out('counters:\n');
-  for (const [k, v] of Object.entries(nonZeroCounters(on.stack.counters))) io.out(`  ${k.padEnd(28)} ${v}\n`);
-  const conns = on.stack.connections();
-  io.out(`connections: ${conns.length}\n`);
-  for (const c of conns) io.out(`  ${JSON.stringify(c)}\n`);
+  io.out('#nstat (non-zero counters)\n');
+  for (const line of formatNstat(on.stack.counters)) io.out(`${line}\n`);
+  io.out('#ss -tni\n');
+  for (const line of formatSs(on.stack.connections())) io.out(`${line}\n`);
 }
 
 /**
