@@ -257,59 +257,61 @@ for (const mode of ['tun', 'tap'] as TunMode[]) {
   });
 }
 
-describeInterop('dual-stack TCP with the kernel over IPv6 (TUN)', () => {
-  let env: Awaited<ReturnType<typeof dualStackOn>> | undefined;
+for (const mode of ['tun', 'tap'] as TunMode[]) {
+  describeInterop(`dual-stack TCP with the kernel over IPv6 (${mode.toUpperCase()})`, () => {
+    let env: Awaited<ReturnType<typeof dualStackOn>> | undefined;
 
-  beforeAll(async () => {
-    env = await dualStackOn('tun', 'tcp6');
-    tcpEcho(env.stack, 7, 6);
+    beforeAll(async () => {
+      env = await dualStackOn(mode, 'tcp6');
+      tcpEcho(env.stack, 7, 6);
+    });
+
+    afterAll(async () => {
+      env?.stack.close();
+      await env?.ns.delete();
+    });
+
+    it('echoes 20 MB from a kernel IPv6 client byte-exact', async () => {
+      const script = [
+        'import socket, hashlib, threading',
+        'data = bytes((i * 7 + 3) & 0xff for i in range(65536)) * 320',
+        's = socket.create_connection(("2001:db8::2", 7), timeout=60)',
+        'peer = s.getpeername()[0]; h = hashlib.sha256(); got = 0',
+        'def send():',
+        '    s.sendall(data); s.shutdown(socket.SHUT_WR)',
+        't = threading.Thread(target=send); t.start()',
+        'while True:',
+        '    d = s.recv(1 << 20)',
+        '    if not d: break',
+        '    h.update(d); got += len(d)',
+        't.join()',
+        'print(got, h.hexdigest() == hashlib.sha256(data).hexdigest(), peer)',
+      ].join('\n');
+      const r = await env!.ns.exec('python3', ['-c', script], { timeoutMs: 110_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(`${MB20} True 2001:db8::2`);
+    }, 120_000);
+
+    it('a tsip IPv6 client sends 20 MB to a kernel server and reads 20 MB back, byte-exact', async () => {
+      const server = kernelServer(env!.ns, '2001:db8::1', 9000, MB20);
+      try {
+        await server.listening;
+        const up = pattern(MB20, 31, 1);
+        const client = tsipClient(env!.stack, '2001:db8::1', 9000, up);
+        await client.done;
+        await server.exited;
+        const [n, hash] = server.output().trim().split('\n').at(-1)!.split(' ');
+        expect(Number(n)).toBe(MB20);
+        expect(hash).toBe(sha(up));
+        const got = client.result();
+        expect(got.downBytes).toBe(MB20);
+        expect(got.downHash).toBe(sha(pattern(MB20, 13, 0)));
+      } finally {
+        server.kill();
+      }
+    }, 120_000);
   });
-
-  afterAll(async () => {
-    env?.stack.close();
-    await env?.ns.delete();
-  });
-
-  it('echoes 20 MB from a kernel IPv6 client byte-exact', async () => {
-    const script = [
-      'import socket, hashlib, threading',
-      'data = bytes((i * 7 + 3) & 0xff for i in range(65536)) * 320',
-      's = socket.create_connection(("2001:db8::2", 7), timeout=60)',
-      'peer = s.getpeername()[0]; h = hashlib.sha256(); got = 0',
-      'def send():',
-      '    s.sendall(data); s.shutdown(socket.SHUT_WR)',
-      't = threading.Thread(target=send); t.start()',
-      'while True:',
-      '    d = s.recv(1 << 20)',
-      '    if not d: break',
-      '    h.update(d); got += len(d)',
-      't.join()',
-      'print(got, h.hexdigest() == hashlib.sha256(data).hexdigest(), peer)',
-    ].join('\n');
-    const r = await env!.ns.exec('python3', ['-c', script], { timeoutMs: 110_000 });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe(`${MB20} True 2001:db8::2`);
-  }, 120_000);
-
-  it('a tsip IPv6 client sends 20 MB to a kernel server and reads 20 MB back, byte-exact', async () => {
-    const server = kernelServer(env!.ns, '2001:db8::1', 9000, MB20);
-    try {
-      await server.listening;
-      const up = pattern(MB20, 31, 1);
-      const client = tsipClient(env!.stack, '2001:db8::1', 9000, up);
-      await client.done;
-      await server.exited;
-      const [n, hash] = server.output().trim().split('\n').at(-1)!.split(' ');
-      expect(Number(n)).toBe(MB20);
-      expect(hash).toBe(sha(up));
-      const got = client.result();
-      expect(got.downBytes).toBe(MB20);
-      expect(got.downHash).toBe(sha(pattern(MB20, 13, 0)));
-    } finally {
-      server.kill();
-    }
-  }, 120_000);
-});
+}
 
 describeInterop('path MTU drop in the middle of an IPv6 TCP transfer (TUN, kernel router)', () => {
   let env: Awaited<ReturnType<typeof dualStackOn>> | undefined;
