@@ -3,7 +3,6 @@ import type { NetInterface } from '../ip/interface.js';
 import { createMemoryPair, type MemoryLink } from '../link/memory-link.js';
 import { Stack } from '../stack.js';
 import { serveTcpEcho } from '../cli/services/tcp-services.js';
-import type { TcpConnection } from '../tcp/connection.js';
 import type { UdpEndpoint } from '../udp/udp-endpoint.js';
 import { defaultAddressPlan, type AddressPlan } from './addresses.js';
 import { OutputChecker } from './output-check.js';
@@ -60,8 +59,8 @@ export class SelfTarget implements FuzzTarget {
     this.theirs.setReceiver((p) => this.outputs.check(p));
     this.stack = new Stack({ clock: this.clock, seed: options.seed, id: 'fuzz-target' });
     this.iface = this.stack.addInterface(this.mine, { ipv4: ['192.0.2.1/24'], ...(ipv6 ? { ipv6: ['2001:db8::1/64'] } : {}) });
+    // Listens on IPv4 and IPv6 alike.
     serveTcpEcho(this.stack, this.plan.echoPort);
-    if (ipv6) serveTcpEcho6(this.stack, this.plan.echoPort);
     // UDP is IPv4-only in the stack so far (UdpLayer.open takes family 4).
     this.openUdpEcho();
   }
@@ -163,37 +162,6 @@ export class SelfTarget implements FuzzTarget {
     this.mine.close();
     this.theirs.close();
   }
-}
-
-/** TCP echo over IPv6 (the CLI's echo service listens on IPv4 only): what arrives goes back; a FIN is answered with ours. */
-function serveTcpEcho6(stack: Stack, port: number): void {
-  const l = stack.tcp.listen({ port, family: 6, backlog: 128 });
-  const serve = (c: TcpConnection): void => {
-    let pending: Uint8Array | null = null;
-    const pump = (): void => {
-      for (;;) {
-        if (pending !== null) {
-          const n = c.write(pending);
-          if (n < pending.length) {
-            pending = pending.subarray(n);
-            return;
-          }
-          pending = null;
-        }
-        const d = c.read(65536);
-        if (d.length === 0) break;
-        pending = d;
-      }
-      if (c.readEnded && c.stateName === 'CLOSE-WAIT') c.shutdown('write');
-    };
-    c.setHandler({ onReadable: pump, onWritable: pump, onPeerFin: pump });
-    pump();
-  };
-  l.setHandler({
-    onConnection: () => {
-      for (let c = l.accept(); c !== null; c = l.accept()) serve(c);
-    },
-  });
 }
 
 /** Factory for `--target self`. */

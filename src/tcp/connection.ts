@@ -94,6 +94,16 @@ export class TcpConnection extends TcpControlBlock {
   }
 
   /**
+   * Asks for `onWritable` once the send buffer has room again (at least half
+   * of it free, after an ACK), although no write came up short — what a
+   * poller waiting for POLLOUT needs. One-shot, like the request a short
+   * write makes; ignored after close().
+   */
+  requestWritable(): void {
+    if (!this.orphan) this.wantWritable = true;
+  }
+
+  /**
    * Takes up to `max` received bytes. Returns an empty array when nothing is
    * buffered (check {@link readEnded} to tell end of stream from "not yet").
    */
@@ -161,11 +171,15 @@ export class TcpConnection extends TcpControlBlock {
     }
   }
 
-  /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED at once. */
-  abort(): void {
+  /**
+   * ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED at once.
+   * `onClosed` reports `error` — null for an abort the application asked
+   * for, ECONNABORTED when the stack shuts down under the connection.
+   */
+  abort(error: ErrnoCode | null = null): void {
     this.host.enter();
     try {
-      userAbort(this);
+      userAbort(this, error);
     } finally {
       this.host.leave();
     }
@@ -205,6 +219,19 @@ export class TcpConnection extends TcpControlBlock {
     } finally {
       this.host.leave();
     }
+  }
+
+  /**
+   * The last soft error (an ICMP error that did not kill the connection,
+   * RFC 5927 / RFC 1122 §4.2.3.9), returned once and cleared: Linux's
+   * getsockopt(SO_ERROR) takes sk_err_soft this way when no hard error is
+   * pending. Clearing it also means a later timeout reports ETIMEDOUT, as
+   * Linux's tcp_write_err does once sk_err_soft was read.
+   */
+  takeSoftError(): ErrnoCode | null {
+    const e = this.softError;
+    this.softError = null;
+    return e;
   }
 
   /** In interactive (ping-pong) mode: getsockopt(TCP_QUICKACK) reads as 0 then, else 1. */

@@ -100,6 +100,15 @@ export interface ListenerKey {
   /** Null = wildcard (INADDR_ANY / in6addr_any). */
   readonly localAddress: IpAddress | null;
   readonly localPort: number;
+  /** SO_REUSEPORT: may share its address and port with other reuseport listeners. */
+  readonly reusePort?: boolean;
+}
+
+/** Same reuseport group (Linux inet_reuseport_add_sock): both reuseport, same family, exactly the same address. */
+function sameGroup(a: ListenerKey, b: ListenerKey): boolean {
+  if (a.reusePort !== true || b.reusePort !== true || a.family !== b.family) return false;
+  if (a.localAddress === null || b.localAddress === null) return a.localAddress === b.localAddress;
+  return addrEqual(a.localAddress, b.localAddress);
 }
 
 /** Listeners by port, most specific address first. */
@@ -121,24 +130,46 @@ export class ListenerTable<L extends ListenerKey> {
     if (list.length === 0) this.byPort.delete(l.localPort);
   }
 
-  /** The listener for a segment to `local`:`port` — exact address first, then the wildcard. */
-  lookup(family: 4 | 6, local: IpAddress, port: number): L | null {
+  /**
+   * The listener for a segment to `local`:`port` — exact address first, then
+   * the wildcard. When that listener belongs to a SO_REUSEPORT group, the
+   * member is chosen by `hash` (a 32-bit hash of the 4-tuple) scaled onto the
+   * group's size, as Linux's reuseport_select_sock does with
+   * reciprocal_scale: one flow always lands on the same member while the
+   * group is unchanged.
+   */
+  lookup(family: 4 | 6, local: IpAddress, port: number, hash = 0): L | null {
     const list = this.byPort.get(port);
     if (list === undefined) return null;
     let wildcard: L | null = null;
+    let best: L | null = null;
     for (const l of list) {
       if (l.family !== family) continue;
       if (l.localAddress === null) wildcard ??= l;
-      else if (addrEqual(l.localAddress, local)) return l;
+      else if (addrEqual(l.localAddress, local)) {
+        best = l;
+        break;
+      }
     }
-    return wildcard;
+    best ??= wildcard;
+    if (best === null || best.reusePort !== true) return best;
+    let n = 0;
+    for (const l of list) if (sameGroup(l, best)) n++;
+    if (n <= 1) return best;
+    let k = Math.floor(((hash >>> 0) * n) / 4294967296);
+    for (const l of list) if (sameGroup(l, best) && k-- === 0) return l;
+    return best;
   }
 
-  /** True if a listener already holds `port` on `addr` (or either side is a wildcard). */
-  conflicts(family: 4 | 6, addr: IpAddress | null, port: number): boolean {
+  /**
+   * True if a listener already holds `port` on `addr` (or either side is a
+   * wildcard) — unless both set SO_REUSEPORT (Linux inet_csk_bind_conflict).
+   */
+  conflicts(family: 4 | 6, addr: IpAddress | null, port: number, reusePort = false): boolean {
     const list = this.byPort.get(port);
     if (list === undefined) return false;
-    return list.some((l) => l.family === family && (l.localAddress === null || addr === null || addrEqual(l.localAddress, addr)));
+    return list.some((l) => l.family === family && !(reusePort && l.reusePort === true) &&
+      (l.localAddress === null || addr === null || addrEqual(l.localAddress, addr)));
   }
 
   /** True if any listener uses `port`. */

@@ -160,6 +160,8 @@ function synchronized(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
     const before = c.sndWnd;
     onAck(c, ack, o, isPureDup);
     updateWindow(c, seq, ack, seg.window);
+    // An acceptable ACK proves the path works: forget an old ICMP soft error (Linux tcp_ack clears sk_err_soft).
+    c.softError = null;
     if (before === 0 && c.sndWnd > 0) c.probesOut = 0;
     if (c.wantWritable && c.writableLength >= (c.sndBufSize >>> 1)) {
       c.wantWritable = false;

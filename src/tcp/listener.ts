@@ -56,6 +56,8 @@ export class TcpListener {
     public backlog: number,
     /** Options inherited by accepted connections. */
     readonly options: TcpSocketOptions,
+    /** SO_REUSEPORT: shares its address and port with other reuseport listeners (new connections spread by 4-tuple hash). */
+    readonly reusePort = false,
   ) {}
 
   /** Established connections waiting for accept(). */

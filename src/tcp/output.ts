@@ -16,10 +16,20 @@ import * as timers from './timers.js';
  * advertise.
  */
 
+/**
+ * The IP send options of a connection's segments, cached until the source
+ * address or an IP option changes (userSetOptions clears the cache): TTL,
+ * TOS and DF come from the socket options, so even the first SYN carries
+ * them (as socket-options.ts ipSendOptionsFor builds a listener's).
+ */
 function ipOpts(c: TcpConnection): IpSendOptions {
   let o = c.ipSendOptions;
   if (o === null || o.src !== c.localAddress) {
-    o = { dst: c.remoteAddress, src: c.localAddress, protocol: IPPROTO_TCP, dontFragment: true };
+    const so = c.options;
+    o = {
+      dst: c.remoteAddress, src: c.localAddress, protocol: IPPROTO_TCP, dontFragment: so.dontFragment,
+      ...(so.ttl >= 0 ? { ttl: so.ttl } : {}), ...(so.tos !== 0 ? { tos: so.tos } : {}),
+    };
     c.ipSendOptions = o;
   }
   return o;
@@ -252,6 +262,7 @@ export function tcpOutput(c: TcpConnection, push = false): void {
   // 2. New data.
   const wantFin = c.finQueued && !c.finSent;
   if (wantFin) push = true;
+  let burst = 0;
   for (;;) {
     const offset = seqDiff(c.sndNxt, c.sndUna);
     const unsent = c.sendBuf.length - offset;
@@ -274,9 +285,16 @@ export function tcpOutput(c: TcpConnection, push = false): void {
     }
     let flags = ACK;
     const emptied = len === unsent;
-    // PSH on the segment that empties the queue — and, as Linux's TSO split
-    // leaves it, on the last segment a window or cwnd limit lets out now.
-    if (len > 0 && (emptied || burstEnds(c, len, cwnd))) flags |= PSH;
+    // PSH on the segment that empties the queue (Linux tcp_push), and on the
+    // last segment of a multi-segment burst that the window or cwnd cuts
+    // short, as Linux's traces show (packetdrill limited-transmit-*,
+    // slow-start-*). A lone segment that leaves data queued (limited
+    // transmit, one PRR quantum) carries none: Linux splits it off the
+    // front of a queued skb, and tso_fragment leaves PSH on the remainder.
+    if (len > 0) {
+      burst++;
+      if (emptied || (burst >= 2 && burstEnds(c, len, cwnd))) flags |= PSH;
+    }
     if (emptied && finNow) flags |= FIN;
     if (len === 0 && (flags & FIN) === 0) break;
     sendNew(c, len, flags, now);
@@ -290,7 +308,10 @@ export function tcpOutput(c: TcpConnection, push = false): void {
     const flight = c.pipe();
     c.cwndLimited = c.cc.inSlowStart ? flight * 2 > cwnd : flight >= cwnd;
   }
-  timers.afterOutput(c);
+  // The PTO moves only when something is transmitted (RFC 8985 §7.2; Linux
+  // tcp_write_xmit → tcp_schedule_loss_probe): a call that sent nothing
+  // leaves a pending probe's deadline alone.
+  if (sentSomething || c.rtxKind !== 'tlp' || c.rtxTimer?.armed !== true) timers.afterOutput(c);
 }
 
 /** True if, after sending `len` more bytes, neither the window nor cwnd lets another segment out. */

@@ -3,7 +3,7 @@ import { type Seq, seqAdd } from '../core/seq.js';
 import type { InboundIp, IpAddress, IpLayer } from '../ip/types.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection, TcpSocketOptions } from './connection.js';
-import { ACK, fillTcpChecksum, IPPROTO_TCP, RST, SYN, TCP_HEADER_LEN, type TcpSegment, writeTcpFixed } from './header.js';
+import { ACK, fillTcpChecksum, RST, SYN, TCP_HEADER_LEN, type TcpSegment, writeTcpFixed } from './header.js';
 import type { StackContext } from '../core/context.js';
 import type { TcpListener } from './listener.js';
 import { advertisedMss, applyPeerSyn, baseHeaderLen, computeSendMss } from './negotiate.js';
@@ -12,6 +12,7 @@ import * as out from './output.js';
 import { cookieTimestamp, type SynCookies } from './syncookies.js';
 import { TcpState } from './state.js';
 import { segmentArrives } from './input.js';
+import { ipSendOptionsFor } from './socket-options.js';
 
 /** How long after the last cookie an ACK to a listener is checked as a cookie (Linux TCP_SYNCOOKIE_VALID). */
 const COOKIE_VALID_US = 120_000_000;
@@ -140,7 +141,8 @@ function sendCookieSynAck(h: PassiveHost, l: TcpListener, info: InboundIp, seg: 
   h.ctx.counters.TcpExtSyncookiesSent++;
   l.stats.cookiesSent++;
   l.lastCookieAt = h.ctx.clock.now();
-  h.ip.send({ dst: info.src, src: info.dst, protocol: IPPROTO_TCP, dontFragment: true }, pkt);
+  // A cookie SYN-ACK carries the listener's TTL/TOS as a stateful one does (Linux tcp_v4_send_synack).
+  h.ip.send(ipSendOptionsFor(info.src, info.dst, l.options), pkt);
 }
 
 /** Checks an ACK against the cookie it should echo; on success builds the ESTABLISHED connection. */

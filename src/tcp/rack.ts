@@ -75,6 +75,11 @@ export class Rack {
 
   private readonly slack: number;
   private fackValid = false;
+  /** Whether {@link startAck} is in use (else each delivery is judged against the live RACK.fack). */
+  private perAck = false;
+  /** RACK.fack as it stood when the current ACK arrived (see {@link startAck}). */
+  private ackFack = 0 as Seq;
+  private ackFackValid = false;
   private scanNow = 0;
   private scanWnd = 0;
   private scanTimeout = 0;
@@ -83,6 +88,20 @@ export class Rack {
   constructor(options: RackOptions = {}) {
     this.slack = options.timerSlackUs ?? RACK_TIMER_SLACK_US;
     this.visitor = (xmitTs, endSeq) => this.visit(xmitTs, endSeq);
+  }
+
+  /**
+   * An ACK is about to be processed: remember the forward-most delivered
+   * sequence as it stood before it. Reordering (step 3) means a hole below
+   * that point was filled; segments this same ACK delivers above it — its
+   * SACK blocks, in whatever order they are listed — are not evidence, so a
+   * cumulative ACK that arrives with new SACK blocks above it does not count
+   * as reordering (Linux compares with `prior_fack`, tcp_ack()).
+   */
+  startAck(): void {
+    this.perAck = true;
+    this.ackFack = this.fack;
+    this.ackFackValid = this.fackValid;
   }
 
   /**
@@ -106,11 +125,11 @@ export class Rack {
   ): void {
     // Step 3: reordering — a never-retransmitted segment delivered below
     // the forward-most delivered one arrived out of order.
+    const refValid = this.perAck ? this.ackFackValid : this.fackValid;
+    if (!retransmitted && refValid && seqLt(endSeq, this.perAck ? this.ackFack : this.fack)) this.reorderingSeen = true;
     if (!this.fackValid || seqGt(endSeq, this.fack)) {
       this.fack = endSeq;
       this.fackValid = true;
-    } else if (seqLt(endSeq, this.fack) && !retransmitted) {
-      this.reorderingSeen = true;
     }
 
     // Step 2: a retransmitted segment may have been delivered by its

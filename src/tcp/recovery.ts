@@ -4,6 +4,7 @@ import type { TcpOptions } from './options.js';
 import * as out from './output.js';
 import { Prr } from './prr.js';
 import { rackDelivered, rackDetectLoss, rackOf, tlpOf } from './rack-tlp.js';
+import type { SentSegment } from './rtx-queue.js';
 import * as timers from './timers.js';
 
 /**
@@ -13,9 +14,21 @@ import * as timers from './timers.js';
  * 6582, SACK-based RFC 6675), and congestion-window growth.
  */
 
+/**
+ * Per-ACK scratch of {@link processSack}: the earliest last-transmit time
+ * among the segments the ACK newly SACKed (µs; Infinity if none).
+ */
+interface SackScan {
+  firstSentAt: number;
+}
+
 /** Processes the SACK blocks of an ACK; returns newly SACKed bytes (c.dsackEnd notes a D-SACK). */
-function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq, now: number, tsEcr: number): number {
+function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq, now: number, tsEcr: number, scan: SackScan): number {
   let added = 0;
+  const onSacked = (seg: SentSegment): void => {
+    if (seg.sentAt < scan.firstSentAt) scan.firstSentAt = seg.sentAt;
+    rackDelivered(c, seg, now, tsEcr);
+  };
   const counters = c.host.ctx.counters;
   for (let i = 0; i < opts.sackCount; i++) {
     const s = opts.sackBlocks[2 * i]! as Seq;
@@ -36,7 +49,7 @@ function processSack(c: TcpConnection, opts: TcpOptions, ack: Seq, now: number, 
       counters.TcpExtTCPSACKDiscard++;
       continue;
     }
-    added += c.rtx.markSacked(seqGt(s, c.sndUna) ? s : c.sndUna, e, (seg) => rackDelivered(c, seg, now, tsEcr));
+    added += c.rtx.markSacked(seqGt(s, c.sndUna) ? s : c.sndUna, e, onSacked);
   }
   return added;
 }
@@ -70,8 +83,15 @@ function markLostFromSacks(c: TcpConnection): boolean {
   return marked;
 }
 
-/** Starts fast recovery (RFC 5681 §3.2 steps 2–3, RFC 6675 §5 step 4). */
-export function enterRecovery(c: TcpConnection): void {
+/**
+ * Starts fast recovery (RFC 5681 §3.2 steps 2–3, RFC 6675 §5 step 4).
+ * `delivered` is what the triggering ACK newly acknowledged or SACKed
+ * (bytes); Linux's reordering timer passes one segment. PRR (RFC 6937 §3)
+ * sizes cwnd from it at once, so the entering event sends the fast
+ * retransmission and only what PRR allows beyond it (Linux
+ * tcp_cwnd_reduction before tcp_xmit_retransmit_queue).
+ */
+export function enterRecovery(c: TcpConnection, delivered = c.mss): void {
   const counters = c.host.ctx.counters;
   c.inRecovery = true;
   c.tlp?.reset();
@@ -90,6 +110,7 @@ export function enterRecovery(c: TcpConnection): void {
     if (first !== undefined && !first.sacked) c.rtx.markLost(first);
     if (c.sackOk && c.rack === null) markLostFromSacks(c);
   }
+  prrAck(c, delivered > 0 ? delivered : c.mss, false);
   // The first retransmission goes out regardless of cwnd (RFC 5681 §3.2 step 3).
   const seg = c.rtx.firstLost();
   if (seg !== undefined) {
@@ -108,10 +129,17 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
   const now = c.host.ctx.clock.now();
   const counters = c.host.ctx.counters;
   const tsEcr = c.tsOk && opts.hasTimestamp ? opts.tsEcr : -1;
-  rackOf(c);
+  rackOf(c)?.startAck();
   c.dsackEnd = null;
   let newlySacked = 0;
-  if (c.sackOk && opts.sackCount > 0) newlySacked = processSack(c, opts, ack, now, tsEcr);
+  const scan: SackScan = { firstSentAt: Infinity };
+  if (c.sackOk && opts.sackCount > 0) newlySacked = processSack(c, opts, ack, now, tsEcr, scan);
+  // Linux tcp_clean_rtx_queue (FLAG_SET_XMIT_TIMER): an ACK that acknowledges
+  // nothing new re-arms the probe / retransmission timer only when it SACKs
+  // data sent before the head's last transmission; otherwise the pending
+  // PTO or RTO keeps its deadline (RFC 8985 §7.2 arms the PTO on sending).
+  const head = c.rtx.first();
+  const sackRearm = head !== undefined && scan.firstSentAt < head.sentAt;
   const tlp = tlpOf(c);
   if (tlp !== null && tlp.endSeq !== null) {
     const pure = isPureDup && newlySacked === 0 && ack === c.sndUna;
@@ -194,7 +222,7 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
       if (c.inLoss && c.sackOk && c.rack === null) markLostFromSacks(c);
       ccAck(c, dataAcked + newlySacked, sample, now);
     }
-    afterAck(c, now);
+    afterAck(c, now, true, dataAcked + newlySacked);
     return acked;
   }
 
@@ -206,7 +234,7 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
   }
   const dup = c.sackOk ? newlySacked > 0 || (isPureDup && opts.sackCount === 0) : isPureDup;
   if (!dup) {
-    afterAck(c, now);
+    afterAck(c, now, sackRearm);
     return 0;
   }
   c.dupAcks++;
@@ -221,14 +249,15 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     afterAck(c, now);
     return 0;
   }
+  const wasRecovering = c.inRecovery || c.inLoss;
   // With RACK on, time-based detection replaces the DupThresh rule (Linux
   // tcp_time_to_recover); its reordering window is 0 until reordering is seen,
   // so three SACKed segments still trigger recovery at once.
   const thresh = c.host.config.reordering;
   if (c.rack === null && (c.dupAcks >= thresh || (c.sackOk && newlySacked > 0 && markLostFromSacksProbe(c)))) {
-    enterRecovery(c);
+    enterRecovery(c, c.sackOk ? newlySacked : c.mss);
   }
-  afterAck(c, now);
+  afterAck(c, now, sackRearm || wasRecovering !== (c.inRecovery || c.inLoss), newlySacked);
   return 0;
 }
 
@@ -237,16 +266,26 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
  * — which may start recovery — then the retransmission / probe / reordering
  * timer (RFC 6298 §5.2–5.3, RFC 8985 §6.3, §7.2).
  */
-function afterAck(c: TcpConnection, now: number): void {
+function afterAck(c: TcpConnection, now: number, rearm = true, delivered = 0): void {
   if (c.dsackEnd !== null && c.undoActive && c.undoRetrans === 0 && !c.inLoss) dsackUndo(c);
   const r = c.rack;
   if (r !== null) {
     r.onAckDsack(c.dsackEnd !== null, c.sndUna, c.sndNxt);
     const marked = rackDetectLoss(c, now, false);
-    if (marked > 0 && !c.inRecovery && !c.inLoss) enterRecovery(c);
+    if (marked > 0 && !c.inRecovery && !c.inLoss) {
+      enterRecovery(c, delivered);
+      rearm = true;
+    }
   }
-  if (seqDiff(c.sndNxt, c.sndUna) > 0) timers.armRetransmitTimer(c);
-  else timers.stopRtx(c);
+  if (seqDiff(c.sndNxt, c.sndUna) <= 0) {
+    timers.stopRtx(c);
+    return;
+  }
+  // A pending probe or RTO keeps its deadline on an ACK that acknowledged
+  // nothing new (see onAck); RACK's reordering timer always replaces it.
+  const kind = c.rtxKind;
+  if (!rearm && c.rackTimeoutUs === 0 && c.rtxTimer?.armed === true && (kind === 'tlp' || kind === 'rto')) return;
+  timers.armRetransmitTimer(c);
 }
 
 /** RFC 6675 §5 step (4)(b): would the scoreboard declare SND.UNA lost? */

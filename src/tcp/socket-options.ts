@@ -1,3 +1,6 @@
+import type { IpAddress, IpSendOptions } from '../ip/types.js';
+import { IPPROTO_TCP } from './header.js';
+
 /** Socket options of one connection or listener (the TCP and SOL_SOCKET knobs the issue lists). */
 export interface TcpSocketOptions {
   /** TCP_NODELAY: disable Nagle (RFC 896). */
@@ -41,6 +44,29 @@ export interface TcpSocketOptions {
    * ACK of the SYN-ACK is delayed to ride on the first data.
    */
   deferAccept: number;
+  /**
+   * IP header fields of every segment the connection (or, on a listener,
+   * each SYN-ACK and accepted child) sends, from the first SYN on: IPv4
+   * TTL / IPv6 hop limit (IP_TTL / IPV6_UNICAST_HOPS; -1 = the stack
+   * default, 64), IPv4 TOS / IPv6 traffic class (IP_TOS / IPV6_TCLASS), and
+   * the IPv4 DF bit (cleared by IP_MTU_DISCOVER IP_PMTUDISC_DONT/OMIT;
+   * default set, RFC 1191 path MTU discovery).
+   */
+  ttl: number;
+  tos: number;
+  dontFragment: boolean;
+}
+
+/**
+ * IP send options for a TCP segment from `src` to `dst` under socket
+ * options `so`: a connection's segments and a listener's SYN-ACKs (Linux
+ * tcp_v4_send_synack uses the listener's TTL and TOS).
+ */
+export function ipSendOptionsFor(dst: IpAddress, src: IpAddress, so: TcpSocketOptions): IpSendOptions {
+  const o: { -readonly [K in keyof IpSendOptions]: IpSendOptions[K] } = { dst, src, protocol: IPPROTO_TCP, dontFragment: so.dontFragment };
+  if (so.ttl >= 0) o.ttl = so.ttl;
+  if (so.tos !== 0) o.tos = so.tos;
+  return o;
 }
 
 /** Default per-socket options (Linux socket defaults). */
@@ -48,7 +74,7 @@ export function defaultSocketOptions(): TcpSocketOptions {
   return {
     noDelay: false, cork: false, keepAlive: false, keepIdleS: 0, keepIntvlS: 0, keepCnt: 0,
     userTimeoutMs: 0, lingerOn: false, lingerS: 0, linger2S: 0, maxSeg: 0, rcvBuf: 0, sndBuf: 0,
-    timestamps: true, sack: true, windowScaling: true, deferAccept: 0,
+    timestamps: true, sack: true, windowScaling: true, deferAccept: 0, ttl: -1, tos: 0, dontFragment: true,
   };
 }
 

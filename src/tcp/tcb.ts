@@ -198,7 +198,7 @@ export abstract class TcpControlBlock {
   segsIn = 0;
   segsOut = 0;
   openedAt = 0;
-  /** Cached IP send options (destination and source never change after connect). */
+  /** Cached IP send options (output.ts ipOpts); null = rebuild from the addresses and options.ttl/tos/dontFragment. */
   ipSendOptions: IpSendOptions | null = null;
   /** Pending notification bits (see Notify) and whether queued with the host. */
   pendingNotify = 0;

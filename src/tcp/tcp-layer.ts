@@ -7,7 +7,7 @@ import type { IcmpErrorReport, InboundIp, IpAddress, IpLayer } from '../ip/types
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { type TcpConnectionHandler, TcpConnection } from './connection.js';
 import { defaultSocketOptions, type TcpSocketOptions } from './socket-options.js';
-import { addrEqual, ConnectionTable, ListenerTable } from './demux.js';
+import { addrEqual, addrHash, ConnectionTable, ListenerTable } from './demux.js';
 import {
   ACK, decodeTcpInto, emptyTcpSegment, fillTcpChecksum, FIN, IPPROTO_TCP, RST, SYN, TCP_HEADER_LEN,
   tcpChecksumValid, type TcpSegment, writeTcpFixed,
@@ -34,7 +34,12 @@ import * as life from './lifetime.js';
 export interface TcpListenOptions {
   /** Local address; null/undefined = every address of the family (wildcard). */
   address?: IpAddress | null;
-  /** Local port (1..65535). */
+  /**
+   * Local port (1..65535), or 0 for an ephemeral one (Linux inet_autobind
+   * on listen(2)): a port of `localPortRange` that no listener, connection
+   * or reservation uses — so the same port is free for a second listener of
+   * the other family too. The chosen port is the listener's `localPort`.
+   */
   port: number;
   /** listen(2) backlog (default 128, capped by somaxconn). */
   backlog?: number;
@@ -42,6 +47,12 @@ export interface TcpListenOptions {
   family?: 4 | 6;
   /** Socket options inherited by accepted connections. */
   options?: Partial<TcpSocketOptions>;
+  /**
+   * SO_REUSEPORT (Linux rules): several listeners that all set it may hold
+   * the same address and port; each new connection goes to one of the group
+   * (those with exactly the same address) chosen by a hash of its 4-tuple.
+   */
+  reusePort?: boolean;
 }
 
 /** Options for {@link TcpLayer.connect}. */
@@ -90,6 +101,10 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
   private flushing = false;
   private readonly notifyQueue: Notifiable[] = [];
   private readonly inputQueue: Array<{ ip: InboundIp; bytes: Uint8Array }> = [];
+  /** Port reservation hooks (see addPortReservation). */
+  private readonly reservations: Array<(port: number) => boolean> = [];
+  /** Key of the SO_REUSEPORT 4-tuple hash; -1 until the first reuseport listener. */
+  private reuseSeed = -1;
   private challengeWindowStart = 0;
   private challengeCount = 0;
 
@@ -112,11 +127,19 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
   listen(o: TcpListenOptions): TcpListener {
     const address = o.address ?? null;
     const family: 4 | 6 = address === null ? (o.family ?? 4) : typeof address === 'number' ? 4 : 6;
-    if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new SocketError('EINVAL', 'listen');
+    if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new SocketError('EINVAL', 'listen');
     if (address !== null && !this.ip.isLocalAddress(address)) throw new SocketError('EADDRNOTAVAIL', 'bind');
-    if (this.listeners.conflicts(family, address, o.port)) throw new SocketError('EADDRINUSE', 'listen');
+    let port = o.port;
+    if (port === 0) {
+      port = this.ports.select(address ?? 0, 0, 0, (p) => this.portBusy(p));
+      if (port < 0) throw new SocketError('EADDRINUSE', 'listen');
+    } else if (this.listeners.conflicts(family, address, port, o.reusePort === true)) {
+      throw new SocketError('EADDRINUSE', 'listen');
+    }
     const backlog = Math.max(0, Math.min(o.backlog ?? 128, this.config.somaxconn));
-    const l = new TcpListener(this, family, address, o.port, backlog, { ...defaultSocketOptions(), ...o.options });
+    // The reuseport hash key is drawn on first use, so stacks without such listeners draw nothing extra.
+    if (o.reusePort === true && this.reuseSeed < 0) this.reuseSeed = this.ctx.random.u32() >>> 0;
+    const l = new TcpListener(this, family, address, port, backlog, { ...defaultSocketOptions(), ...o.options }, o.reusePort === true);
     this.listeners.add(l);
     return l;
   }
@@ -155,6 +178,22 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
     }
   }
 
+  /**
+   * Registers a hook telling the layer which ports are held outside it — by
+   * a socket facade's bound but not yet listening or connected sockets,
+   * which the layer cannot see. Ephemeral ports (connect without a local
+   * port, listen on port 0) skip every port a hook reports, as Linux's
+   * __inet_hash_connect skips ports with a bind bucket made by bind(2).
+   * Returns a function that removes the hook.
+   */
+  addPortReservation(reserved: (port: number) => boolean): () => void {
+    this.reservations.push(reserved);
+    return () => {
+      const i = this.reservations.indexOf(reserved);
+      if (i >= 0) this.reservations.splice(i, 1);
+    };
+  }
+
   /** Every connection as `ss -tni` shows it (listeners are in {@link listenerList}). */
   connections(): TcpInfo[] {
     const rows: TcpInfo[] = [];
@@ -177,12 +216,16 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
     return this.table.size;
   }
 
-  /** Aborts everything (stack shutdown): RST where synchronized. */
+  /**
+   * Aborts everything (stack shutdown): RST where synchronized, and the
+   * handlers' onClosed sees ECONNABORTED — the connection did not end
+   * cleanly, so a Node socket over it errors instead of ending.
+   */
   shutdown(): void {
     this.enter();
     try {
       for (const l of this.listenerList()) l.close();
-      for (const c of this.connectionList()) c.abort();
+      for (const c of this.connectionList()) c.abort('ECONNABORTED');
     } finally {
       this.leave();
     }
@@ -341,7 +384,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
         const isnHint = seqAdd(c.sndNxt, 65535 + 2);
         life.tcpDone(c, null);
         this.ctx.counters.TcpExtTWRecycled++;
-        const l = this.listeners.lookup(info.family, info.dst, seg.dstPort);
+        const l = this.listeners.lookup(info.family, info.dst, seg.dstPort, this.flowHash(info, seg));
         if (l !== null) {
           listenInput(this, l, info, seg, o, isnHint);
           return;
@@ -353,12 +396,27 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
       segmentArrives(c, seg, o);
       return;
     }
-    const l = this.listeners.lookup(info.family, info.dst, seg.dstPort);
+    const l = this.listeners.lookup(info.family, info.dst, seg.dstPort, this.flowHash(info, seg));
     if (l !== null) {
       listenInput(this, l, info, seg, o, -1);
       return;
     }
     this.resetForUnmatched(info, seg);
+  }
+
+  /**
+   * Keyed hash of a segment's 4-tuple choosing the member of a SO_REUSEPORT
+   * group (Linux inet_ehashfn); 0 while no reuseport listener was opened.
+   */
+  private flowHash(info: InboundIp, seg: TcpSegment): number {
+    if (this.reuseSeed < 0) return 0;
+    let h = Math.imul(this.reuseSeed ^ addrHash(info.src), 0x9e3779b1);
+    h = Math.imul(h ^ addrHash(info.dst), 0x85ebca6b);
+    h = Math.imul(h ^ ((seg.srcPort << 16) | seg.dstPort), 0xc2b2ae35);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d);
+    h ^= h >>> 15;
+    return h >>> 0;
   }
 
   /** RFC 9293 §3.10.7.1 (CLOSED): RST unless the segment is a RST. */
@@ -381,9 +439,26 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
 
   /** RFC 6056 Algorithm 4 (double hash) over ports without a listener or a clashing 4-tuple. */
   private ephemeralPort(local: IpAddress, remote: IpAddress, rport: number): number {
-    const p = this.ports.select(local, remote, rport, (port) => this.listeners.hasPort(port) || this.table.lookup(local, port, remote, rport) !== null);
+    const p = this.ports.select(local, remote, rport, (port) =>
+      this.listeners.hasPort(port) || this.portReserved(port) || this.table.lookup(local, port, remote, rport) !== null);
     if (p < 0) throw new SocketError('EADDRNOTAVAIL', 'connect');
     return p;
+  }
+
+  /**
+   * A port an autobind must skip (Linux inet_csk_get_port with port 0 takes
+   * only ports without a bind bucket): any listener or connection on it.
+   */
+  private portBusy(port: number): boolean {
+    if (this.listeners.hasPort(port) || this.portReserved(port)) return true;
+    for (const c of this.table.all()) if (c.localPort === port) return true;
+    return false;
+  }
+
+  /** True if a reservation hook holds `port`. */
+  private portReserved(port: number): boolean {
+    for (const r of this.reservations) if (r(port)) return true;
+    return false;
   }
 
   private icmpError(r: IcmpErrorReport): void {

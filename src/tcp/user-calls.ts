@@ -1,4 +1,4 @@
-import { SocketError } from '../core/errno.js';
+import { type ErrnoCode, SocketError } from '../core/errno.js';
 import { seqDiff } from '../core/seq.js';
 import type { TcpConnection } from './connection.js';
 import { Notify } from './host.js';
@@ -93,8 +93,11 @@ export function userClose(c: TcpConnection): void {
   out.queueFin(c);
 }
 
-/** ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED at once. */
-export function userAbort(c: TcpConnection): void {
+/**
+ * ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED at once;
+ * `error` (if any) is what onClosed reports.
+ */
+export function userAbort(c: TcpConnection, error: ErrnoCode | null = null): void {
   const s = c.state;
   if (s === TcpState.CLOSED) return;
   c.orphan = true;
@@ -102,7 +105,7 @@ export function userAbort(c: TcpConnection): void {
       s === TcpState.FIN_WAIT_2 || s === TcpState.CLOSE_WAIT) {
     out.sendResetFromConnection(c);
   }
-  life.tcpDone(c, null);
+  life.tcpDone(c, error);
 }
 
 /** setsockopt: applies changes at once (uncorking flushes, keepalive re-arms…). */
@@ -110,6 +113,8 @@ export function userSetOptions(c: TcpConnection, o: Partial<TcpSocketOptions>): 
   const wasCorked = c.options.cork;
   const wasNoDelay = c.options.noDelay;
   Object.assign(c.options, o);
+  // New IP header fields apply from the next segment (output.ts rebuilds its cached send options).
+  if (o.ttl !== undefined || o.tos !== undefined || o.dontFragment !== undefined) c.ipSendOptions = null;
   if (o.sndBuf !== undefined && o.sndBuf > 0) c.sndBufSize = o.sndBuf;
   if (o.rcvBuf !== undefined && o.rcvBuf > 0) c.rcvBufSize = o.rcvBuf;
   if (o.keepAlive !== undefined || o.keepIdleS !== undefined) life.resetKeepalive(c);

@@ -18,6 +18,7 @@ import { Stack } from '../../src/stack.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import type { UdpEndpoint } from '../../src/udp/udp-endpoint.js';
 import { describeInterop } from './tun-gate.js';
+import { serveTcpEcho } from '../../src/cli/services/tcp-services.js';
 
 const MB20 = 20 * 1024 * 1024;
 
@@ -67,36 +68,6 @@ function udpEcho(ep: UdpEndpoint): void {
   };
 }
 
-/** TCP echo (RFC 862) on a tsip listener of `family` (the CLI's serveTcpEcho listens on IPv4 only). */
-function tcpEcho(stack: Stack, port: number, family: 4 | 6): void {
-  const l = stack.tcp.listen({ port, backlog: 16, family });
-  const serve = (c: TcpConnection): void => {
-    let pending: Uint8Array | null = null;
-    const pump = (): void => {
-      for (;;) {
-        if (pending !== null) {
-          const n = c.write(pending);
-          if (n < pending.length) {
-            pending = pending.subarray(n);
-            return;
-          }
-          pending = null;
-        }
-        const d = c.read(65536);
-        if (d.length === 0) break;
-        pending = d;
-      }
-      if (c.readEnded && pending === null && c.stateName === 'CLOSE-WAIT') c.shutdown('write');
-    };
-    c.setHandler({ onReadable: pump, onWritable: pump, onPeerFin: pump, onClosed: () => undefined });
-    pump();
-  };
-  l.setHandler({
-    onConnection: () => {
-      for (let c = l.accept(); c !== null; c = l.accept()) serve(c);
-    },
-  });
-}
 
 /** A deterministic pattern of `n` bytes. */
 function pattern(n: number, mul: number, add: number): Uint8Array {
@@ -263,7 +234,7 @@ for (const mode of ['tun', 'tap'] as TunMode[]) {
 
     beforeAll(async () => {
       env = await dualStackOn(mode, 'tcp6');
-      tcpEcho(env.stack, 7, 6);
+      serveTcpEcho(env.stack, 7);
     });
 
     afterAll(async () => {

@@ -33,13 +33,13 @@ export async function startServiceSet(stack: Stack, o: Readonly<ServiceSet>): Pr
   };
   try {
     if (o.echo !== null) {
-      const l = serveTcpEcho(stack, o.echo);
-      closers.push(() => l.close());
+      const svc = serveTcpEcho(stack, o.echo);
+      closers.push(() => svc.close());
       ports.echo = o.echo;
     }
     if (o.discard !== null) {
-      const l = serveTcpDiscard(stack, o.discard);
-      closers.push(() => l.close());
+      const svc = serveTcpDiscard(stack, o.discard);
+      closers.push(() => svc.close());
       ports.discard = o.discard;
     }
     if (o.udpEcho !== null) {

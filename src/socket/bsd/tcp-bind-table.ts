@@ -18,6 +18,8 @@ export interface TcpBinding {
   /** The application chose the address / the port (SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK). */
   readonly userAddress: boolean;
   readonly userPort: boolean;
+  /** Made by connect(2)'s autobind: the connection's 4-tuple holds the port, not a reservation. */
+  readonly fromConnect?: boolean;
 }
 
 /** What the table needs to know about a socket. */
@@ -57,7 +59,22 @@ export class TcpBindTable {
   /** SO_REUSEADDR of connections the facade made, remembered after their socket closed (orphans, TIME-WAIT). */
   private readonly connReuse = new WeakMap<TcpConnection, BindOwner>();
 
-  constructor(private readonly tcp: TcpLayer) {}
+  constructor(private readonly tcp: TcpLayer) {
+    // The layer's own ephemeral picks (connect, listen on port 0) must not take a port bound here.
+    tcp.addPortReservation((port) => this.reserved(port));
+  }
+
+  /**
+   * True if a socket holds `port` through bind(2), listen(2) or accept(2) —
+   * a Linux bind bucket that __inet_hash_connect never shares. Ports that
+   * connect(2) bound on its own are left to the 4-tuple check.
+   */
+  reserved(port: number): boolean {
+    const set = this.byPort.get(port);
+    if (set === undefined) return false;
+    for (const o of set) if (!o.closed && o.binding !== null && o.binding.fromConnect !== true) return true;
+    return false;
+  }
 
   /** Records `owner`'s binding (call after setting it). */
   add(owner: BindOwner): void {

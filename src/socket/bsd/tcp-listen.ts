@@ -41,7 +41,7 @@ export function tcpListen(s: TcpSocket, backlog: number): number {
   try {
     for (const family of [4, 6] as const) {
       if ((family === 4 && !bd.v4) || (family === 6 && !bd.v6)) continue;
-      const l = s.host.tcp.listen({ address: bd.ip, port: bd.port, backlog: b, family, options: { ...s.opts } });
+      const l = s.host.tcp.listen({ address: bd.ip, port: bd.port, backlog: b, family, options: { ...s.opts, ...s.ipOptionsFor(family === 6) }, reusePort: s.reusePort });
       l.setHandler({ onConnection: () => s.notify() });
       made.push(l);
     }
@@ -89,6 +89,9 @@ function adopt(parent: TcpSocket, c: TcpConnection): TcpSocket {
   s.ipTtl = parent.ipTtl;
   s.ipTos = parent.ipTos;
   s.pmtuDiscover = parent.pmtuDiscover;
+  s.hops6 = parent.hops6;
+  s.tclass = parent.tclass;
+  s.v6Only = parent.v6Only;
   s.rcvBufSet = parent.rcvBufSet;
   s.sndBufSet = parent.sndBufSet;
   const fam = typeof c.localAddress === 'number';
@@ -97,6 +100,5 @@ function adopt(parent: TcpSocket, c: TcpConnection): TcpSocket {
   // Anything that happened before accept() (data, FIN, a reset) is in the connection's state.
   if (c.state === TcpState.CLOSED && c.error !== null) s.soError = c.error;
   c.setHandler(s.handler);
-  s.applyIpOptions();
   return s;
 }

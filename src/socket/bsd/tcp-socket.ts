@@ -22,6 +22,9 @@ import { WOULD_BLOCK } from './types.js';
 /** struct socket's state (SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING). */
 export type SocketState = 'unconnected' | 'connecting' | 'connected' | 'disconnecting';
 
+/** IP_PMTUDISC_OMIT (Linux 4.x): DF off, as with IP_PMTUDISC_DONT. */
+const IP_PMTUDISC_OMIT = 5;
+
 function errno(code: ErrnoCode): number {
   return -ERRNO[code];
 }
@@ -207,7 +210,7 @@ export class TcpSocket extends BsdSocket implements BindOwner {
         remotePort: port,
         ...(b !== null && b.ip !== null ? { localAddress: b.ip } : {}),
         ...(b !== null ? { localPort: b.port } : {}),
-        options: { ...this.opts },
+        options: { ...this.opts, ...this.ipOptionsFor(typeof ip !== 'number') },
         handler: this.handler,
       });
     } catch (e) {
@@ -222,9 +225,8 @@ export class TcpSocket extends BsdSocket implements BindOwner {
     if (this.quickAckOff) c.setQuickAck(false);
     if (b === null) {
       const v4 = typeof c.localAddress === 'number';
-      this.setBinding({ ip: c.localAddress, port: c.localPort, v4, v6: !v4, userAddress: false, userPort: false });
+      this.setBinding({ ip: c.localAddress, port: c.localPort, v4, v6: !v4, userAddress: false, userPort: false, fromConnect: true });
     }
-    this.applyIpOptions();
     // The SYN may have failed at once (no route discovered late, ICMP on loopback): the outcome is in the state.
     return 0;
   }
@@ -284,7 +286,7 @@ export class TcpSocket extends BsdSocket implements BindOwner {
     if (total === 0) return 0;
     const room = conn.writableLength;
     if (room === 0) {
-      conn.wantWritable = true;
+      conn.requestWritable();
       return this.wouldBlock(flags, this.sndTimeoUs);
     }
     const n = Math.min(room, total);
@@ -440,8 +442,8 @@ export class TcpSocket extends BsdSocket implements BindOwner {
   }
 
   protected override onWaiterAdded(events: number): void {
-    // The TCP layer reports freed send space only after a write came up short: ask for it.
-    if ((events & POLLOUT) !== 0 && this.conn !== null) this.conn.wantWritable = true;
+    // The TCP layer reports freed send space only when asked (or after a short write).
+    if ((events & POLLOUT) !== 0 && this.conn !== null) this.conn.requestWritable();
   }
 
   // ------------------------------------------------------------ options plumbing (used by tcp-sockopt.ts)
@@ -463,33 +465,28 @@ export class TcpSocket extends BsdSocket implements BindOwner {
   }
 
   /**
-   * IP_TTL, IP_TOS and IP_MTU_DISCOVER on the connection's segments. The TCP
-   * layer has no field for them yet, so the facade installs the IP send
-   * options it caches per connection; until the layer takes them in
-   * TcpSocketOptions, the SYN of an active open goes out with the defaults.
+   * The TCP layer's IP options (TTL, TOS, DF) for segments of one family:
+   * IPv6 ones take IPV6_UNICAST_HOPS / IPV6_TCLASS, IPv4 ones (also on an
+   * AF_INET6 socket) IP_TTL / IP_TOS; IP_PMTUDISC_DONT / OMIT clear DF.
+   */
+  ipOptionsFor(v6: boolean): Pick<TcpSocketOptions, 'ttl' | 'tos' | 'dontFragment'> {
+    return {
+      ttl: v6 ? this.hops6 : this.ipTtl,
+      tos: v6 ? this.tclass : this.ipTos,
+      dontFragment: !(this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === IP_PMTUDISC_OMIT),
+    };
+  }
+
+  /**
+   * IP_TTL, IP_TOS, IP_MTU_DISCOVER and their IPv6 twins changed: hands them
+   * to the listeners (their SYN-ACKs and children) and the connection, each
+   * by its family. New connections get them in their options from the
+   * first SYN on (startConnect, tcpListen).
    */
   applyIpOptions(): void {
+    for (const l of this.listeners) Object.assign(l.options, this.ipOptionsFor(l.family === 6));
     const c = this.conn;
-    if (c === null) return;
-    // An IPv6 connection takes IPV6_UNICAST_HOPS / IPV6_TCLASS; an IPv4 one (also on an AF_INET6 socket) IP_TTL / IP_TOS.
-    const v6 = typeof c.remoteAddress !== 'number';
-    const ttl = v6 ? this.hops6 : this.ipTtl;
-    const tos = v6 ? this.tclass : this.ipTos;
-    const custom = ttl !== -1 || tos !== 0 || this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === 5;
-    if (!custom) {
-      if (c.ipSendOptions !== null && (c.ipSendOptions.ttl !== undefined || c.ipSendOptions.tos !== undefined || !c.ipSendOptions.dontFragment)) {
-        c.ipSendOptions = null;
-      }
-      return;
-    }
-    c.ipSendOptions = {
-      dst: c.remoteAddress,
-      src: c.localAddress,
-      protocol: IPPROTO_TCP,
-      dontFragment: !(this.pmtuDiscover === IP_PMTUDISC_DONT || this.pmtuDiscover === 5),
-      ...(ttl !== -1 ? { ttl } : {}),
-      tos,
-    };
+    if (c !== null && c.state !== TcpState.CLOSED) c.setOptions(this.ipOptionsFor(typeof c.remoteAddress !== 'number'));
   }
 }
 

@@ -195,8 +195,12 @@ export function tcpGetsockopt(s: TcpSocket, level: number, name: number): Getsoc
       case SO_SNDBUF:
         return int(c !== null ? c.sndBufSize : s.sndBufSet || cfg.wmem[1]);
       case SO_ERROR: {
+        // sock_getsockopt: sk_err (cleared), else sk_err_soft (cleared) — the soft error of an ICMP report.
         const e = s.takeError();
-        return int(e === 0 ? 0 : -e);
+        if (e !== 0) return int(-e);
+        const c = s.conn;
+        const soft = c === null ? null : c.takeSoftError();
+        return int(soft === null ? 0 : ERRNO[soft]);
       }
       case SO_ACCEPTCONN:
         return int(s.listening ? 1 : 0);

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { SocketError } from '../../core/errno.js';
-import { randomBelow } from '../../core/random.js';
 import type { IpAddress } from '../../ip/types.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpListener } from '../../tcp/listener.js';
@@ -162,45 +161,29 @@ export class NetServer extends EventEmitter implements SocketOwner {
     return this;
   }
 
-  /** Opens every listener on `port` (or on one free ephemeral port for 0); returns the port. */
+  /**
+   * Opens every listener on `port`; returns the port. For 0 the first
+   * listener's port is an ephemeral one the TCP layer picks (a port no
+   * listener or connection uses, as Linux's inet_autobind), so the others
+   * (the second family of `::`) open on the same port.
+   */
   #open(binds: readonly Bind[], port: number, backlog: number | undefined): number {
     const tcp = this.#host.tcp;
-    const tryPort = (p: number): void => {
-      const opened: TcpListener[] = [];
-      try {
-        for (const b of binds) {
-          opened.push(tcp.listen({ address: b.address, family: b.family, port: p, ...(backlog !== undefined ? { backlog } : {}) }));
-        }
-      } catch (e) {
-        for (const l of opened) l.close();
-        throw e;
+    const opened: TcpListener[] = [];
+    let p = port;
+    try {
+      for (const b of binds) {
+        const l = tcp.listen({ address: b.address, family: b.family, port: p, ...(backlog !== undefined ? { backlog } : {}) });
+        opened.push(l);
+        p = l.localPort;
       }
-      for (const l of opened) l.setHandler({ onConnection: (ln) => this.#acceptAll(ln) });
-      this.#listeners = opened;
-    };
-    if (port !== 0) {
-      tryPort(port);
-      return port;
+    } catch (e) {
+      for (const l of opened) l.close();
+      throw e;
     }
-    // listen(0): a free port from the ephemeral range, starting at a random
-    // point (RFC 6056 §3.2) and skipping ports bound by listeners or in use by
-    // connections, as Linux's inet_csk_get_port does for a bind to port 0.
-    const [low, high] = tcp.config.localPortRange;
-    const span = high - low + 1;
-    const used = new Set<number>();
-    for (const c of tcp.connectionList()) used.add(c.localPort);
-    const start = randomBelow(this.#host.ctx.random, span);
-    for (let i = 0; i < span; i++) {
-      const p = low + ((start + i) % span);
-      if (used.has(p)) continue;
-      try {
-        tryPort(p);
-        return p;
-      } catch (e) {
-        if (!(e instanceof SocketError) || e.code !== 'EADDRINUSE') throw e;
-      }
-    }
-    throw new SocketError('EADDRINUSE', 'listen');
+    for (const l of opened) l.setHandler({ onConnection: (ln) => this.#acceptAll(ln) });
+    this.#listeners = opened;
+    return p;
   }
 
   #acceptAll(l: TcpListener): void {
