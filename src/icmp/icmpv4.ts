@@ -1,8 +1,6 @@
 import { isIPv4Multicast, type IPv4Address } from '../core/address.js';
 import type { StackContext } from '../core/context.js';
-import { SocketError } from '../core/errno.js';
 import { PacketBuffer } from '../core/packet-buffer.js';
-import { Timer } from '../core/scheduler.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import { parseIpv4 } from '../ip/ipv4-header.js';
 import type { InboundIp, LocalIcmpError } from '../ip/types.js';
@@ -23,6 +21,7 @@ import {
   writeIcmpv4HeaderAt,
   type Icmpv4Message,
 } from './icmpv4-header.js';
+import { PendingEchoes } from './pending-echoes.js';
 import { DEFAULT_ICMP_RATE_LIMIT, IcmpRateLimiter, type IcmpRateLimitConfig } from './rate-limit.js';
 
 export const IPPROTO_ICMP = 1;
@@ -51,13 +50,6 @@ export interface EchoOptions {
 /** Observer of every ICMP message that arrives (the hook raw ICMP sockets use). */
 export type Icmpv4Observer = (ip: InboundIp, message: Icmpv4Message, raw: Uint8Array) => void;
 
-interface PendingEcho {
-  readonly sentAt: number;
-  readonly timer: Timer;
-  readonly resolve: (r: EchoReply) => void;
-  readonly reject: (e: Error) => void;
-}
-
 /** Configuration of the ICMPv4 layer (Linux sysctl names in comments). */
 export interface Icmpv4Config {
   /** net.ipv4.icmp_echo_ignore_broadcasts (default true, as Linux). */
@@ -75,7 +67,7 @@ export interface Icmpv4Config {
 export class Icmpv4Layer {
   readonly config: Icmpv4Config;
   private readonly limiter: IcmpRateLimiter;
-  private readonly pending = new Map<number, PendingEcho>();
+  private readonly pending: PendingEchoes<EchoReply>;
   private readonly observers = new Set<Icmpv4Observer>();
 
   constructor(
@@ -89,6 +81,7 @@ export class Icmpv4Layer {
       rateLimit: config.rateLimit ?? DEFAULT_ICMP_RATE_LIMIT,
     };
     this.limiter = new IcmpRateLimiter(this.config.rateLimit, ctx.clock.now());
+    this.pending = new PendingEchoes<EchoReply>(ctx);
     ip.registerProtocol(IPPROTO_ICMP, (info, payload) => this.input(info, payload));
     ip.setIcmpErrorSender((original, error, param) => this.sendError(original, error, param));
   }
@@ -161,19 +154,14 @@ export class Icmpv4Layer {
   }
 
   private completeEcho(info: InboundIp, m: Icmpv4Message): void {
-    const key = ((m.identifier << 16) | m.sequence) >>> 0;
-    const p = this.pending.get(key);
-    if (!p) return;
-    this.pending.delete(key);
-    this.ctx.timers.disarm(p.timer);
-    p.resolve({
+    this.pending.complete(PendingEchoes.key(m.identifier, m.sequence), (rttUs) => ({
       from: info.src as number,
       identifier: m.identifier,
       sequence: m.sequence,
       data: m.body.slice(),
       ttl: info.ttl,
-      rttUs: this.ctx.clock.now() - p.sentAt,
-    });
+      rttUs,
+    }));
   }
 
   /** Parses the quoted datagram and tells the transport that sent it (RFC 1122 §3.2.2.1, RFC 5927). */
@@ -257,8 +245,6 @@ export class Icmpv4Layer {
    * SocketError (`ETIMEDOUT`, or the routing error) — what `ping` does once.
    */
   echo(dst: IPv4Address, options: EchoOptions): Promise<EchoReply> {
-    const key = (((options.identifier & 0xffff) << 16) | (options.sequence & 0xffff)) >>> 0;
-    if (this.pending.has(key)) return Promise.reject(new SocketError('EALREADY', 'echo'));
     const data = options.data ?? new Uint8Array(0);
     const pkt = PacketBuffer.alloc(ICMPV4_HEADER_LEN + data.length);
     pkt.buf.set(data, pkt.start + ICMPV4_HEADER_LEN);
@@ -268,31 +254,18 @@ export class Icmpv4Layer {
       { type: ICMPV4_ECHO_REQUEST, code: 0, rest: icmpv4EchoRest(options.identifier, options.sequence) },
       data.length,
     );
-    return new Promise<EchoReply>((resolve, reject) => {
-      const timer = new Timer(() => {
-        this.pending.delete(key);
-        reject(new SocketError('ETIMEDOUT', 'echo'));
-      }, 'echo');
-      this.pending.set(key, { sentAt: this.ctx.clock.now(), timer, resolve, reject });
+    return this.pending.start(PendingEchoes.key(options.identifier, options.sequence), options.timeoutUs ?? 1_000_000, () => {
       const result = this.ip.send({ dst, protocol: IPPROTO_ICMP, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}) }, pkt);
-      if (result !== 'ok') {
-        this.pending.delete(key);
-        reject(new SocketError(result, 'echo'));
-        return;
+      if (result === 'ok') {
+        this.ctx.counters.IcmpOutMsgs++;
+        this.ctx.counters.IcmpOutEchos++;
       }
-      this.ctx.counters.IcmpOutMsgs++;
-      this.ctx.counters.IcmpOutEchos++;
-      this.ctx.timers.armIn(timer, options.timeoutUs ?? 1_000_000);
+      return result;
     });
   }
 
   /** Rejects every outstanding echo with ECANCELED (used when the stack closes). */
   close(): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) {
-      this.ctx.timers.disarm(p.timer);
-      p.reject(new SocketError('ECANCELED', 'echo'));
-    }
+    this.pending.close();
   }
 }

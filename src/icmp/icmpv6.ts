@@ -1,7 +1,6 @@
 import type { IPv6Address } from '../core/address.js';
 import type { StackContext } from '../core/context.js';
 import { SocketError } from '../core/errno.js';
-import { Timer } from '../core/scheduler.js';
 import { isIpv6ControlType } from '../ip/ipv6-control.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import { isLinkLocal6, isMulticast6, isUnspecified6, key6 } from '../ip/ipv6-address.js';
@@ -29,6 +28,7 @@ import {
   type Icmpv6Fields,
   type Icmpv6Message,
 } from './icmpv6-header.js';
+import { PendingEchoes } from './pending-echoes.js';
 import { DEFAULT_ICMP_RATE_LIMIT, IcmpRateLimiter, type IcmpRateLimitConfig } from './rate-limit.js';
 
 export { IPPROTO_ICMPV6 };
@@ -82,13 +82,6 @@ export interface Icmpv6Config {
   rateLimited: (type: number) => boolean;
 }
 
-interface PendingEcho {
-  readonly sentAt: number;
-  readonly timer: Timer;
-  readonly resolve: (r: Echo6Reply) => void;
-  readonly reject: (e: Error) => void;
-}
-
 /**
  * ICMPv6 (RFC 4443): answers echo requests, turns inbound errors into
  * reports for the transports (after the IP layer updated the path MTU for
@@ -102,7 +95,7 @@ export class Icmpv6Layer {
   /** Per-host limiters by interval shift (0..4), and one global bucket shared by all. */
   private readonly hostLimiters: IcmpRateLimiter[] = [];
   private readonly globalLimiter: IcmpRateLimiter;
-  private readonly pending = new Map<number, PendingEcho>();
+  private readonly pending: PendingEchoes<Echo6Reply>;
   private readonly observers = new Set<Icmpv6Observer>();
 
   constructor(
@@ -122,6 +115,7 @@ export class Icmpv6Layer {
       this.hostLimiters.push(new IcmpRateLimiter({ ...rl, msgsPerSec: 0, perHostIntervalUs: rl.perHostIntervalUs / 2 ** shift }, now));
     }
     this.globalLimiter = new IcmpRateLimiter({ ...rl, perHostIntervalUs: 0 }, now);
+    this.pending = new PendingEchoes<Echo6Reply>(ctx);
     ip.registerProtocol(IPPROTO_ICMPV6, (info, payload) => this.input(info, payload));
     ip.setIcmpv6ErrorSender((original, type, code, param, evenIfMulticast) =>
       this.sendError(original, type, code, param, evenIfMulticast),
@@ -195,19 +189,14 @@ export class Icmpv6Layer {
   private completeEcho(info: InboundIp, m: Icmpv6Message): void {
     const f = m.fields;
     if (f.kind !== 'echo-reply') return;
-    const key = ((f.identifier << 16) | f.sequence) >>> 0;
-    const p = this.pending.get(key);
-    if (!p) return;
-    this.pending.delete(key);
-    this.ctx.timers.disarm(p.timer);
-    p.resolve({
+    this.pending.complete(PendingEchoes.key(f.identifier, f.sequence), (rttUs) => ({
       from: (info.src as IPv6Address).slice(),
       identifier: f.identifier,
       sequence: f.sequence,
       data: f.data.slice(),
       ttl: info.ttl,
-      rttUs: this.ctx.clock.now() - p.sentAt,
-    });
+      rttUs,
+    }));
   }
 
   /**
@@ -329,8 +318,6 @@ export class Icmpv6Layer {
    * SocketError (`ETIMEDOUT`, or the routing error) — what `ping -6` does once.
    */
   echo(dst: IPv6Address, options: Echo6Options): Promise<Echo6Reply> {
-    const key = (((options.identifier & 0xffff) << 16) | (options.sequence & 0xffff)) >>> 0;
-    if (this.pending.has(key)) return Promise.reject(new SocketError('EALREADY', 'echo'));
     const ifindex = options.ifindex ?? 0;
     const r = this.ip.route6(dst, options.src, ifindex);
     if (typeof r === 'string') {
@@ -343,12 +330,7 @@ export class Icmpv6Layer {
       src,
       dst,
     );
-    return new Promise<Echo6Reply>((resolve, reject) => {
-      const timer = new Timer(() => {
-        this.pending.delete(key);
-        reject(new SocketError('ETIMEDOUT', 'echo'));
-      }, 'echo6');
-      this.pending.set(key, { sentAt: this.ctx.clock.now(), timer, resolve, reject });
+    return this.pending.start(PendingEchoes.key(options.identifier, options.sequence), options.timeoutUs ?? 1_000_000, () => {
       const result = this.ip.send(
         {
           dst,
@@ -359,25 +341,17 @@ export class Icmpv6Layer {
         },
         pkt,
       );
-      if (result !== 'ok') {
-        this.pending.delete(key);
-        reject(new SocketError(result, 'echo'));
-        return;
+      if (result === 'ok') {
+        this.ctx.counters.Icmp6OutMsgs++;
+        this.ctx.counters.Icmp6OutEchos++;
       }
-      this.ctx.counters.Icmp6OutMsgs++;
-      this.ctx.counters.Icmp6OutEchos++;
-      this.ctx.timers.armIn(timer, options.timeoutUs ?? 1_000_000);
+      return result;
     });
   }
 
   /** Rejects every outstanding echo with ECANCELED (the stack closes). Idempotent. */
   close(): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) {
-      this.ctx.timers.disarm(p.timer);
-      p.reject(new SocketError('ECANCELED', 'echo'));
-    }
+    this.pending.close();
   }
 }
 
