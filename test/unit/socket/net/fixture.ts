@@ -33,6 +33,11 @@ export function netPair(options: { tcp?: Partial<TcpConfig>; latencyUs?: number 
   return {
     a, b, client: createNetApi(a), server: createNetApi(b),
     close() {
+      // Tests that leave sockets open end them as an application abort would
+      // (no error) before the stacks go: closing a stack under a live socket
+      // errors it with ECONNABORTED (net-stack-close.test.ts), which a test
+      // without an 'error' listener would report as unhandled.
+      for (const stack of [a, b]) for (const c of stack.tcp.connectionList()) c.abort();
       a.close();
       b.close();
     },
