@@ -10,20 +10,12 @@ export interface ParseFailure {
   readonly reason: string;
 }
 
-const failures = new Map<string, ParseFailure>();
-
 /**
- * A failure with `reason`. Interned per reason string, so failing costs no
- * allocation after the first time (the table is immutable data, shared
- * harmlessly between stacks).
+ * A failure with `reason`. A small fresh object: no module-level cache, so
+ * nothing is shared between stacks, and V8 makes short-lived objects cheap.
  */
 export function fail(reason: string): ParseFailure {
-  let f = failures.get(reason);
-  if (f === undefined) {
-    f = Object.freeze({ ok: false as const, reason });
-    failures.set(reason, f);
-  }
-  return f;
+  return { ok: false, reason };
 }
 
 /** Wraps a parsed value. */
