@@ -69,8 +69,10 @@ const tcpRetransmit = diagnostics_channel.channel(CHANNELS.tcpRetransmit);
  * counters complement the SNMP counters, like Linux's skb drop reasons).
  */
 export class Tracer {
-  /** Drops by `layer:reason`, e.g. `ipv4:bad-checksum`. */
-  readonly drops = new Map<string, number>();
+  /** Drops per layer, then per reason: no string is built per dropped packet. */
+  private readonly dropsByLayer = new Map<string, Map<string, number>>();
+  /** Packets dropped in all, at every layer. */
+  droppedTotal = 0;
 
   constructor(
     readonly stackId: string,
@@ -79,12 +81,30 @@ export class Tracer {
 
   /** Counts a dropped packet under its reason and publishes it if anyone listens. */
   dropped(layer: string, reason: string, packet: Uint8Array): void {
-    const key = `${layer}:${reason}`;
-    this.drops.set(key, (this.drops.get(key) ?? 0) + 1);
+    let byReason = this.dropsByLayer.get(layer);
+    if (byReason === undefined) {
+      byReason = new Map();
+      this.dropsByLayer.set(layer, byReason);
+    }
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    this.droppedTotal++;
     if (drop.hasSubscribers) {
       const msg: DropTraceMessage = { stack: this.stackId, layer, reason, packet, time: this.now() };
       drop.publish(msg);
     }
+  }
+
+  /** Drops by `layer:reason`, e.g. `ipv4:bad-checksum` (a fresh copy, for reports). */
+  get drops(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [layer, byReason] of this.dropsByLayer) for (const [reason, n] of byReason) out.set(`${layer}:${reason}`, n);
+    return out;
+  }
+
+  /** Forgets the drop tally. */
+  clearDrops(): void {
+    this.dropsByLayer.clear();
+    this.droppedTotal = 0;
   }
 
   linkRx(link: string, frame: Uint8Array): void {

@@ -37,8 +37,8 @@ function settled(): Pair {
   p.ra.clear();
   p.rb.clear();
   // Setup traffic (each side's MLD reports and DAD probes, to groups the other did not join) is not what the tests count.
-  p.a.ctx.trace.drops.clear();
-  p.b.ctx.trace.drops.clear();
+  p.a.ctx.trace.clearDrops();
+  p.b.ctx.trace.clearDrops();
   return p;
 }
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { haveTshark, tsharkRequired } from '../../helpers/tshark.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/core/clock.js';
 import { createMemoryPair } from '../../../src/link/memory-link.js';
@@ -9,17 +10,6 @@ import { PcapTap } from '../../../src/link/pcap-tap.js';
 import { PcapWriter } from '../../../src/link/pcap-writer.js';
 import { Stack } from '../../../src/stack.js';
 
-function tsharkAvailable(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveTshark = tsharkAvailable();
-const mustRun = process.env.CI !== undefined && process.env.CI !== '';
 const dir = mkdtempSync(join(tmpdir(), 'tsip-pcap6-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -29,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * echo exchange. tshark must find every packet well formed, every ICMPv6
  * checksum good, and reassemble the fragments.
  */
-describe.runIf(haveTshark || mustRun)('an IPv6 capture written by the stack, read by tshark', () => {
+describe.runIf(haveTshark || tsharkRequired)('an IPv6 capture written by the stack, read by tshark', () => {
   it('has no malformed packets, no expert errors or warnings, and the expected ICMPv6 conversation', async () => {
     expect(haveTshark, 'tshark is not installed (apt-get install tshark)').toBe(true);
     const clock = new VirtualClock(1_700_000_000_000_000);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { haveTshark, tsharkRequired } from '../../helpers/tshark.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/core/clock.js';
 import { createMemoryPair } from '../../../src/link/memory-link.js';
@@ -10,22 +11,10 @@ import { PcapWriter } from '../../../src/link/pcap-writer.js';
 import { buildIpv4 } from '../../../src/ip/ipv4-header.js';
 import { Stack } from '../../../src/stack.js';
 
-function tsharkAvailable(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveTshark = tsharkAvailable();
-// CI installs tshark (.ci/run): there a missing tshark is a failure, not a skip.
-const mustRun = process.env.CI !== undefined && process.env.CI !== '';
 const dir = mkdtempSync(join(tmpdir(), 'tsip-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.runIf(haveTshark || mustRun)('a capture written by the stack, read by tshark', () => {
+describe.runIf(haveTshark || tsharkRequired)('a capture written by the stack, read by tshark', () => {
   it('has no malformed packets and no expert errors or warnings', async () => {
     expect(haveTshark, 'tshark is not installed (apt-get install tshark)').toBe(true);
     const clock = new VirtualClock(1_700_000_000_000_000);
