@@ -134,6 +134,16 @@ function recvCall(a: SyscallAction, fd: number, lens: readonly number[], flags: 
   );
 }
 
+/** recv(fd, buf, len, flags) and recvfrom(fd, buf, len, flags, addr, addrlen): the same read, `argc` arguments. */
+function recvInto(a: SyscallAction, h: SyscallHost, name: string, argc: number): Call {
+  argCount(a, argc);
+  const fd = h.liveFd(intValue(arg(a, 0), 'fd'));
+  bufferArg(arg(a, 1), name);
+  const n = intValue(arg(a, 2), 'len');
+  const flags = intValue(arg(a, 3), 'flags');
+  return recvCall(a, fd, [n], flags, (iov, f) => h.sys.recvmsg(fd, { iov, flags: 0 }, f));
+}
+
 function sockaddrFor(h: SyscallHost, scriptFd: number, which: 'local' | 'remote'): SockAddr {
   const domain = h.domainOf(scriptFd);
   const e = h.endpoints;
@@ -240,22 +250,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     if (intValue(arg(a, 2), 'iovcnt') !== lens.length) throw new ArgError('readv: iovcnt does not match the iovec array');
     return recvCall(a, fd, lens, 0, (iov) => h.sys.readv(fd, iov));
   },
-  recv(a, h) {
-    argCount(a, 4);
-    const fd = h.liveFd(intValue(arg(a, 0), 'fd'));
-    bufferArg(arg(a, 1), 'recv');
-    const n = intValue(arg(a, 2), 'len');
-    const flags = intValue(arg(a, 3), 'flags');
-    return recvCall(a, fd, [n], flags, (iov, f) => h.sys.recvmsg(fd, { iov, flags: 0 }, f));
-  },
-  recvfrom(a, h) {
-    argCount(a, 6);
-    const fd = h.liveFd(intValue(arg(a, 0), 'fd'));
-    bufferArg(arg(a, 1), 'recvfrom');
-    const n = intValue(arg(a, 2), 'len');
-    const flags = intValue(arg(a, 3), 'flags');
-    return recvCall(a, fd, [n], flags, (iov, f) => h.sys.recvmsg(fd, { iov, flags: 0 }, f));
-  },
+  recv: (a, h) => recvInto(a, h, 'recv', 4),
+  recvfrom: (a, h) => recvInto(a, h, 'recvfrom', 6),
   recvmsg(a, h) {
     argCount(a, 3);
     const fd = h.liveFd(intValue(arg(a, 0), 'fd'));
