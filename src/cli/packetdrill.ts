@@ -4,7 +4,7 @@ import { runScript, type ScriptResult } from '../packetdrill/runner.js';
 import { UsageError, type CommandIo } from './io.js';
 
 /**
- * `tsip packetdrill [--ip v4|v6|both] [--profile kernel|gvisor] [--json FILE]
+ * `tsip packetdrill [--ip v4|v6|both] [--profile kernel|gvisor|bsd] [--json FILE]
  * [--verbose] PATH...`: runs packetdrill scripts against a fresh tsip stack
  * each, in virtual time (src/packetdrill/runner.ts). Directories are walked
  * for `*.pkt`. One line per script and IP version:
@@ -21,11 +21,11 @@ import { UsageError, type CommandIo } from './io.js';
  * Exit status: 0 when nothing failed, 1 otherwise, 2 for bad usage.
  */
 
-const USAGE = 'usage: tsip packetdrill [--ip v4|v6|both] [--profile kernel|gvisor] [--json FILE] [--verbose] PATH...';
+const USAGE = 'usage: tsip packetdrill [--ip v4|v6|both] [--profile kernel|gvisor|bsd] [--json FILE] [--verbose] PATH...';
 
 interface Args {
   versions: Array<4 | 6>;
-  profile: 'kernel' | 'gvisor' | null;
+  profile: 'kernel' | 'gvisor' | 'bsd' | null;
   json: string | null;
   verbose: boolean;
   paths: string[];
@@ -49,7 +49,7 @@ function parseArgs(args: string[]): Args | null {
       else throw new UsageError(`--ip takes v4, v6 or both\n${USAGE}`);
     } else if (a === '--profile') {
       const v = value();
-      if (v !== 'kernel' && v !== 'gvisor') throw new UsageError(`--profile takes kernel or gvisor\n${USAGE}`);
+      if (v !== 'kernel' && v !== 'gvisor' && v !== 'bsd') throw new UsageError(`--profile takes kernel, gvisor or bsd\n${USAGE}`);
       out.profile = v;
     } else if (a === '--json') out.json = value();
     else if (a === '-v' || a === '--verbose') out.verbose = true;

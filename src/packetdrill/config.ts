@@ -50,8 +50,10 @@ export function endpointsFor(family: 4 | 6): RunEndpoints {
  * - `kernel`: a stock Linux kernel, for scripts that run no defaults.sh.
  * - `gvisor`: a stock kernel plus gVisor's packetdrill_setup.sh (tcp_sack=1,
  *   tcp_rmem / tcp_wmem "4096 2 MiB 8 MiB"), for gVisor's scripts.
+ * - `bsd`: a stock kernel that places PSH as FreeBSD does (on the segment
+ *   that empties the send buffer), for upstream's tests/bsd scripts.
  */
-export type ProfileName = 'defaults' | 'kernel' | 'gvisor';
+export type ProfileName = 'defaults' | 'kernel' | 'gvisor' | 'bsd';
 
 const MIB = 1024 * 1024;
 
@@ -93,6 +95,8 @@ export function profileTcpConfig(name: ProfileName): Partial<TcpConfig> {
         synRetries: 6,
         synackRetries: 5,
       };
+    case 'bsd':
+      return { ...profileTcpConfig('kernel'), pushPolicy: 'bsd' };
     case 'gvisor':
       return {
         ...profileTcpConfig('kernel'),

@@ -25,10 +25,13 @@ export function collectScripts(path: string): string[] {
 /**
  * The profile a script's location suggests: gVisor's scripts (a path with a
  * directory named like `packetdrill-gvisor` or `gvisor`) assume gVisor's
- * harness; everything else a stock kernel (defaults.sh is read from the
- * script itself).
+ * harness; scripts in a `bsd` directory (upstream's packetdrill/tests/bsd)
+ * were written for FreeBSD's TCP; everything else a stock Linux kernel
+ * (defaults.sh is read from the script itself).
  */
-export function profileForPath(path: string): 'kernel' | 'gvisor' {
-  return path.split(/[\\/]/).some((part) => /(^|[-_.])gvisor($|[-_.])/i.test(part)) ? 'gvisor' : 'kernel';
+export function profileForPath(path: string): 'kernel' | 'gvisor' | 'bsd' {
+  const parts = path.split(/[\\/]/);
+  if (parts.some((part) => /(^|[-_.])gvisor($|[-_.])/i.test(part))) return 'gvisor';
+  return parts.includes('bsd') ? 'bsd' : 'kernel';
 }
 

@@ -53,7 +53,7 @@ export interface RunOptions {
   /** The IP version of the run (a script's --ip_version overrides it only if equal; otherwise it is skipped). */
   readonly ipVersion: 4 | 6;
   /** The sysctl profile when the script does not run defaults.sh (default 'kernel'). */
-  readonly baseProfile?: 'kernel' | 'gvisor';
+  readonly baseProfile?: Exclude<ProfileName, 'defaults'>;
   /** Wall-clock limit for the whole script, ms (default 20 000). */
   readonly wallLimitMs?: number;
   /** Stack randomness seed (default 1). */

@@ -64,7 +64,7 @@ function triple(key: 'rmem' | 'wmem'): (v: string) => SysctlResult {
 /**
  * net.ipv4.* sysctls with a tsip counterpart, keyed by their name under
  * net/ipv4. 'noop' entries tune Linux mechanisms tsip does not have (TSO
- * sizing; ECN, which tsip never negotiates, when switched off), so setting
+ * deferral; ECN, which tsip never negotiates, when switched off), so setting
  * them changes nothing.
  */
 const SYSCTLS: Readonly<Record<string, (v: string) => SysctlResult>> = {
@@ -102,7 +102,7 @@ const SYSCTLS: Readonly<Record<string, (v: string) => SysctlResult>> = {
   },
   // tsip never negotiates ECN: only "off" is something we can honour.
   tcp_ecn: (v) => (v === '0' ? 'noop' : null),
-  tcp_min_tso_segs: (v) => (intValue(v) !== null ? 'noop' : null),
+  tcp_min_tso_segs: count('minTsoSegs', 1),
   tcp_tso_win_divisor: (v) => (intValue(v) !== null ? 'noop' : null),
 };
 

@@ -84,6 +84,20 @@ export interface TcpConfig {
   localPortRange: [number, number];
   /** Timestamp clock tick, µs (Linux: 1 ms). */
   tsTickUs: number;
+  /**
+   * tcp_min_tso_segs: the fewest segments in one transmission burst (a
+   * Linux TSO/GSO packet). Bursts only decide where PSH lands (tso-burst.ts).
+   */
+  minTsoSegs: number;
+  /** Largest burst, bytes (Linux sk_gso_max_size of a TUN or loopback device: 64 KiB). */
+  gsoMaxSize: number;
+  /**
+   * Where PSH goes on data segments. 'linux' (default): on the last
+   * segment of each multi-segment burst and of a burst that carries the end
+   * of a write (Linux 6.x). 'bsd': on the segment that empties the send
+   * buffer (FreeBSD tcp_output), which scripts written for BSD expect.
+   */
+  pushPolicy: 'linux' | 'bsd';
 }
 
 /** Linux defaults (with the packetdrill defaults.sh buffer profile). */
@@ -127,6 +141,9 @@ export function defaultTcpConfig(): TcpConfig {
     minMss: 88,
     localPortRange: [32768, 60999],
     tsTickUs: 1000,
+    minTsoSegs: 2,
+    gsoMaxSize: 65536,
+    pushPolicy: 'linux',
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ErrnoCode } from '../core/errno.js';
+import { isWriteable, writeRoom } from './write-space.js';
 import { setQuickAck } from './delack.js';
 import { Notify } from './host.js';
 import { buildInfo, type TcpInfo } from './info.js';
@@ -67,9 +68,17 @@ export class TcpConnection extends TcpControlBlock {
     return this.sendBuf.length - this.inFlightData();
   }
 
-  /** Room left in the send buffer. */
+  /**
+   * About how many bytes a write would take now (Linux's SO_SNDBUF
+   * accounting, write-space.ts); 0 when a write would take nothing.
+   */
   get writableLength(): number {
-    return Math.max(0, this.sndBufSize - this.sendBuf.length);
+    return writeRoom(this);
+  }
+
+  /** True when a writer blocked on a full buffer may go on (poll's POLLOUT, Linux sk_stream_is_writeable). */
+  get writeable(): boolean {
+    return isWriteable(this);
   }
 
   /** Installs (or removes) the notification handler. */
@@ -83,11 +92,13 @@ export class TcpConnection extends TcpControlBlock {
    * accepted: less than `data.length`, possibly 0, when the send buffer is
    * full — then `onWritable` fires when room frees up. Throws SocketError
    * EPIPE after shutdown/close or a reset, ENOTCONN when never connected.
+   * `more` (MSG_MORE) says more data follows at once: the end of this write
+   * is not pushed and a partial segment waits for it.
    */
-  write(data: Uint8Array): number {
+  write(data: Uint8Array, more = false): number {
     this.host.enter();
     try {
-      return userWrite(this, data);
+      return userWrite(this, data, more);
     } finally {
       this.host.leave();
     }

@@ -163,7 +163,7 @@ function synchronized(c: TcpConnection, seg: TcpSegment, o: TcpOptions): void {
     // An acceptable ACK proves the path works: forget an old ICMP soft error (Linux tcp_ack clears sk_err_soft).
     c.softError = null;
     if (before === 0 && c.sndWnd > 0) c.probesOut = 0;
-    if (c.wantWritable && c.writableLength >= (c.sndBufSize >>> 1)) {
+    if (c.wantWritable && c.writeable) {
       c.wantWritable = false;
       c.host.notify(c, Notify.WRITABLE);
     }

@@ -123,6 +123,7 @@ function releaseResources(c: TcpConnection, keepRecv: boolean): void {
   stopDelack(c);
   if (c.lifeTimer?.armed) t.disarm(c.lifeTimer);
   c.sendBuf.clear();
+  c.skbs.clear();
   c.rtx.clear();
   c.ooo?.clear();
   c.ooo = null;

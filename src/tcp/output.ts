@@ -7,6 +7,7 @@ import { linuxOptionsLength, maxSackBlocks, writeLinuxOptions } from './options.
 import type { SentSegment } from './rtx-queue.js';
 import { TcpState } from './state.js';
 import { ackAfterRead, ackSent, replySent } from './delack.js';
+import { cwndQuotaSegs, cwndRoomSegs, tsoAutosizeSegs } from './tso-burst.js';
 import * as timers from './timers.js';
 
 /**
@@ -126,6 +127,26 @@ function dataSent(c: TcpConnection): void {
   replySent(c, now);
 }
 
+/**
+ * RFC 5681 §4.1 restart window (Linux tcp_slow_start_after_idle_check):
+ * with nothing in flight and no data sent for longer than an RTO, cwnd
+ * decays towards the restart window min(IW, cwnd). Run when the application
+ * queues data and when queued data is about to leave (it may have waited
+ * behind a zero window: slow-start-after-win-update.pkt). Only with
+ * tcp_slow_start_after_idle on.
+ */
+export function restartAfterIdle(c: TcpConnection): void {
+  if (!c.host.config.slowStartAfterIdle || seqDiff(c.sndNxt, c.sndUna) > 0) return;
+  const now = c.host.ctx.clock.now();
+  // One restart per silence: a write and the transmission after it both check.
+  const idle = now - Math.max(c.lastSendAt, c.idleRestartAt);
+  const rto = c.rtt.rtoUs;
+  if (idle > rto) {
+    c.cc.onIdleRestart(now, idle, rto, c.mss);
+    c.idleRestartAt = now;
+  }
+}
+
 /** The receive window to advertise now, bytes (RFC 9293 §3.8.6.2.2, after Linux __tcp_select_window). */
 export function selectWindow(c: TcpConnection): number {
   const space = winFromSpace(c.rcvBufSize);
@@ -221,9 +242,13 @@ export function queueFin(c: TcpConnection): void {
   tcpOutput(c, true);
 }
 
-/** True if Nagle (RFC 896, Minshall variant as Linux) or TCP_CORK holds back a partial segment. */
-function nagleHolds(c: TcpConnection): boolean {
-  if (c.options.cork) return true;
+/**
+ * True if Nagle (RFC 896, Minshall variant as Linux tcp_nagle_check) or
+ * TCP_CORK — or a send with MSG_MORE, `corkOnce` — holds back a partial
+ * segment.
+ */
+function nagleHolds(c: TcpConnection, corkOnce: boolean): boolean {
+  if (c.options.cork || corkOnce) return true;
   if (c.options.noDelay) return false;
   return seqDiff(c.sndNxt, c.sndUna) > 0 && seqGt(c.sndSml, c.sndUna);
 }
@@ -232,9 +257,11 @@ function nagleHolds(c: TcpConnection): boolean {
  * Sends what may be sent now: lost segments first (RFC 6675 §5 NextSeg
  * rule 1), then new data within min(cwnd, rwnd), then a pure ACK if one is
  * owed and nothing carried it. `push` overrides Nagle and cork (FIN, uncork,
- * TCP_NODELAY set).
+ * TCP_NODELAY set); `corkOnce` holds a partial segment for this call only
+ * (send with MSG_MORE: Linux tcp_push with TCP_NAGLE_CORK); `pushOne`
+ * sends at most one burst (Linux tcp_push_one during a write).
  */
-export function tcpOutput(c: TcpConnection, push = false): void {
+export function tcpOutput(c: TcpConnection, push = false, corkOnce = false, pushOne = false): void {
   const s = c.state;
   if (s !== TcpState.ESTABLISHED && s !== TcpState.CLOSE_WAIT && s !== TcpState.FIN_WAIT_1 &&
       s !== TcpState.CLOSING && s !== TcpState.LAST_ACK) {
@@ -246,60 +273,60 @@ export function tcpOutput(c: TcpConnection, push = false): void {
   let sentSomething = false;
   const cwnd = c.cc.cwnd;
 
-  // 1. Retransmit segments marked lost, within cwnd.
+  // 1. Retransmit segments marked lost, within cwnd. As Linux retransmits
+  // skb by skb, consecutive lost segments of one original burst go out
+  // together, and such a burst of several segments ends with PSH.
   while (c.rtx.lostBytes > 0) {
-    const seg = c.rtx.firstLost();
-    if (seg === undefined) break;
-    if (c.pipe() >= cwnd) {
+    const room = cwndRoomSegs(c);
+    if (room <= 0 || c.pipe() >= cwnd) {
       c.cwndLimited = true;
       break;
     }
-    if (seg.length - (seg.fin ? 1 : 0) > c.mss) c.rtx.split(seg, c.mss);
-    retransmit(c, seg, now);
+    if (!retransmitLostBurst(c, room, now)) break;
     sentSomething = true;
   }
 
-  // 2. New data.
-  const wantFin = c.finQueued && !c.finSent;
-  if (wantFin) push = true;
-  let burst = 0;
+  // 2. New data, one burst at a time (tso-burst.ts), as Linux tcp_write_xmit.
+  if (c.finQueued && !c.finSent) push = true;
+  // Data queued while the window was shut may leave after a long silence.
+  if (c.sendBuf.length > seqDiff(c.sndNxt, c.sndUna)) restartAfterIdle(c);
+  const mss = c.mss;
   for (;;) {
     const offset = seqDiff(c.sndNxt, c.sndUna);
     const unsent = c.sendBuf.length - offset;
     const finNow = c.finQueued && !c.finSent;
-    if (unsent <= 0 && !finNow) break;
-    let len = unsent < c.mss ? unsent : c.mss;
-    if (len > 0) {
-      const usable = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt);
-      if (usable < len) {
-        // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): send a window-limited
-        // piece only if it is at least half the largest window seen.
-        if (usable > 0 && usable >= c.maxSndWnd >>> 1) len = usable;
-        else break;
+    if (unsent <= 0) {
+      // A FIN with no data left goes alone, whatever cwnd says (Linux tcp_send_fin).
+      if (finNow) {
+        sendNew(c, 0, ACK | FIN, now);
+        sentSomething = true;
       }
-      if (c.pipe() >= cwnd) {
-        c.cwndLimited = true;
-        break;
-      }
-      if (len < c.mss && len === unsent && !push && nagleHolds(c)) break;
+      break;
     }
-    let flags = ACK;
+    const len = burstLength(c, unsent, push, corkOnce);
+    if (len === 0) break;
     const emptied = len === unsent;
-    // PSH on the segment that empties the queue (Linux tcp_push), and on the
-    // last segment of a multi-segment burst that the window or cwnd cuts
-    // short, as Linux's traces show (packetdrill limited-transmit-*,
-    // slow-start-*). A lone segment that leaves data queued (limited
-    // transmit, one PRR quantum) carries none: Linux splits it off the
-    // front of a queued skb, and tso_fragment leaves PSH on the remainder.
-    if (len > 0) {
-      burst++;
-      if (emptied || (burst >= 2 && burstEnds(c, len, cwnd))) flags |= PSH;
+    const segs = Math.ceil(len / mss);
+    // PSH on the burst's last segment when the burst has several segments
+    // or carries the end of a write (a push mark), as Linux 6.18 sends.
+    // The burst's PSH flag comes from a push mark; on the wire a burst of
+    // several segments shows PSH anyway (observed on Linux 6.18), but only
+    // the mark stays with the data for retransmissions.
+    const mark = c.sendBuf.pushMarkIn(offset, offset + len);
+    const psh = host.config.pushPolicy === 'bsd' ? emptied : segs >= 2 || mark;
+    let left = len;
+    while (left > 0) {
+      const n = left < mss ? left : mss;
+      left -= n;
+      let flags = ACK;
+      if (left === 0) {
+        if (psh) flags |= PSH;
+        if (emptied && finNow) flags |= FIN;
+      }
+      sendNew(c, n, flags, now, left === 0 && mark, left === 0);
     }
-    if (emptied && finNow) flags |= FIN;
-    if (len === 0 && (flags & FIN) === 0) break;
-    sendNew(c, len, flags, now);
     sentSomething = true;
-    if (flags & FIN) break;
+    if (c.finSent || pushOne) break;
   }
 
   if (!sentSomething && c.ackNow) sendAck(c);
@@ -314,19 +341,53 @@ export function tcpOutput(c: TcpConnection, push = false): void {
   if (sentSomething || c.rtxKind !== 'tlp' || c.rtxTimer?.armed !== true) timers.afterOutput(c);
 }
 
-/** True if, after sending `len` more bytes, neither the window nor cwnd lets another segment out. */
-function burstEnds(c: TcpConnection, len: number, cwnd: number): boolean {
-  const usableAfter = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt) - len;
-  return c.pipe() + len >= cwnd || usableAfter < Math.min(c.mss, c.sendBuf.length - seqDiff(c.sndNxt, c.sndUna) - len);
+/**
+ * Bytes of new data the next burst carries, 0 if nothing may go now
+ * (Linux tcp_write_xmit: tcp_snd_wnd_test, tcp_cwnd_test, tcp_mss_split_point
+ * and tcp_nagle_test for the queue's tail).
+ */
+function burstLength(c: TcpConnection, unsent: number, push: boolean, corkOnce: boolean): number {
+  const mss = c.mss;
+  const usable = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt);
+  const first = unsent < mss ? unsent : mss;
+  if (usable < first) {
+    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited piece
+    // only if it is at least half the largest window seen.
+    if (usable <= 0 || usable < c.maxSndWnd >>> 1) return 0;
+    if (cwndQuotaSegs(c) === 0) {
+      c.cwndLimited = true;
+      return 0;
+    }
+    return usable;
+  }
+  const quota = cwndQuotaSegs(c);
+  if (quota === 0) {
+    c.cwndLimited = true;
+    return 0;
+  }
+  const maxLen = Math.min(quota, tsoAutosizeSegs(c)) * mss;
+  let len = Math.min(unsent, usable);
+  if (len >= maxLen) return maxLen;
+  // The burst reaches the window's edge or the end of the data: Nagle may
+  // hold back its partial last segment.
+  const partial = len % mss;
+  if (partial !== 0 && !push && nagleHolds(c, corkOnce)) len -= partial;
+  return len;
 }
 
-function sendNew(c: TcpConnection, len: number, flags: number, now: number): void {
+/**
+ * Sends `len` new bytes with `flags`; `mark` and `skbEnd` are what the
+ * retransmission queue remembers of the segment's burst (SentSegment.psh,
+ * SentSegment.skbEnd).
+ */
+function sendNew(c: TcpConnection, len: number, flags: number, now: number, mark = (flags & PSH) !== 0, skbEnd = true): void {
   const seq = c.sndNxt;
   const fin = (flags & FIN) !== 0;
   if (c.inRecovery) c.prr?.onSent(len);
   emit(c, seq, flags, seqDiff(seq, c.sndUna), len);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  c.rtx.push(seq, end, now, false, fin);
+  c.rtx.push(seq, end, now, false, fin, mark, skbEnd);
+  c.skbs.consume(len);
   c.sndNxt = end;
   if (fin) {
     c.finSent = true;
@@ -337,12 +398,35 @@ function sendNew(c: TcpConnection, len: number, flags: number, now: number): voi
   if (len > 0) c.host.ctx.counters.TcpExtTCPOrigDataSent++;
 }
 
-/** Retransmits one recorded segment (data and/or FIN). */
-export function retransmit(c: TcpConnection, seg: SentSegment, now: number): void {
+/**
+ * Retransmits the first lost segment and the lost ones after it from the
+ * same original burst, at most `room` segments (Linux
+ * tcp_xmit_retransmit_queue → tcp_retransmit_skb(skb, segs)). A run of
+ * several segments ends with PSH, as any multi-segment burst. False if
+ * nothing is marked lost.
+ */
+export function retransmitLostBurst(c: TcpConnection, room: number, now: number): boolean {
+  let i = c.rtx.firstLostIndex();
+  if (i < 0) return false;
+  for (let n = 1; ; n++, i++) {
+    const seg = c.rtx.at(i);
+    if (seg.length - (seg.fin ? 1 : 0) > c.mss) c.rtx.split(seg, c.mss);
+    const next = i + 1 < c.rtx.count ? c.rtx.at(i + 1) : undefined;
+    const last = n >= room || seg.skbEnd || next === undefined || !next.lost || next.start !== seg.end;
+    retransmit(c, seg, now, last && (n >= 2 || seg.psh));
+    if (last) return true;
+  }
+}
+
+/**
+ * Retransmits one recorded segment (data and/or FIN), with PSH if `psh`
+ * (by default the flag its burst kept, SentSegment.psh).
+ */
+export function retransmit(c: TcpConnection, seg: SentSegment, now: number, psh = seg.psh): void {
   const len = seg.length - (seg.fin ? 1 : 0) - (seg.syn ? 1 : 0);
   let flags = ACK;
   const off = seqDiff(seg.start, c.sndUna);
-  if (len > 0 && off + len === c.sendBuf.length) flags |= PSH;
+  if (c.host.config.pushPolicy === 'bsd' ? len > 0 && off + len === c.sendBuf.length : psh) flags |= PSH;
   if (seg.fin) flags |= FIN;
   if (c.inRecovery) c.prr?.onSent(Math.max(len, 1));
   emit(c, seg.start, flags, off, len);
@@ -418,7 +502,10 @@ export function sendProbe(c: TcpConnection, probeCounter: 'TcpExtTCPWinProbe' | 
   const usable = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt);
   if (unsent > 0 && usable > 0) {
     const len = Math.min(unsent, usable, c.mss);
-    sendNew(c, len, ACK | (len === unsent || probeCounter !== null ? PSH : 0), c.host.ctx.clock.now());
+    // Linux tcp_write_wakeup marks its segment PSH; a loss probe
+    // (tcp_send_loss_probe → tcp_write_xmit) sends the skb's own flags.
+    const psh = probeCounter !== null || c.sendBuf.pushMarkIn(offset, offset + len);
+    sendNew(c, len, ACK | (psh ? PSH : 0), c.host.ctx.clock.now());
     return;
   }
   if (probeCounter !== null) c.host.ctx.counters[probeCounter]++;

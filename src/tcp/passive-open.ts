@@ -86,6 +86,7 @@ export function listenInput(h: PassiveHost, l: TcpListener, info: InboundIp, seg
   c.sndUna = c.iss;
   c.sndNxt = c.iss;
   c.sndSml = c.iss;
+  c.pushedSeq = c.iss;
   applyPeerSyn(c, o, false, seg.seq, seg.window);
   c.sndWl1 = seg.seq as Seq;
   c.sndWl2 = c.iss;
@@ -181,6 +182,7 @@ function cookieAck(h: PassiveHost, l: TcpListener, info: InboundIp, seg: TcpSegm
   c.sndUna = seg.ack as Seq;
   c.sndNxt = seg.ack as Seq;
   c.sndSml = c.sndUna;
+  c.pushedSeq = c.sndUna;
   c.sndWnd = seg.window << c.sndWscale;
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq as Seq;

@@ -1,4 +1,5 @@
 import { type Seq, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../core/seq.js';
+import { cwndRoomSegs, updatePacingRate } from './tso-burst.js';
 import type { TcpConnection } from './connection.js';
 import type { TcpOptions } from './options.js';
 import * as out from './output.js';
@@ -111,12 +112,9 @@ export function enterRecovery(c: TcpConnection, delivered = c.mss): void {
     if (c.sackOk && c.rack === null) markLostFromSacks(c);
   }
   prrAck(c, delivered > 0 ? delivered : c.mss, false);
-  // The first retransmission goes out regardless of cwnd (RFC 5681 §3.2 step 3).
-  const seg = c.rtx.firstLost();
-  if (seg !== undefined) {
-    if (seg.length - (seg.fin ? 1 : 0) > c.mss) c.rtx.split(seg, c.mss);
-    out.retransmit(c, seg, c.host.ctx.clock.now());
-  }
+  // The first retransmission goes out regardless of cwnd (RFC 5681 §3.2
+  // step 3), with what PRR allows of the same original burst.
+  out.retransmitLostBurst(c, Math.max(1, cwndRoomSegs(c)), c.host.ctx.clock.now());
 }
 
 /**
@@ -163,7 +161,10 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
       if (sample < 0 && s.retrans === 0) sample = now - s.sentAt;
       rackDelivered(c, s, now, tsEcr);
     }
+    const sackedBefore = rtx.sackedBytes;
     rtx.ackTo(ack);
+    // Bytes this ACK covers that an earlier SACK already reported delivered.
+    const sackedCovered = sackedBefore - rtx.sackedBytes;
     if (sample < 0 && c.tsOk && opts.hasTimestamp && opts.tsEcr !== 0) {
       // RFC 7323 §4.1: timestamps give samples even for retransmitted data.
       const ticks = (c.tsNow() - opts.tsEcr) | 0;
@@ -184,7 +185,22 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     c.probesOut = 0;
     c.dupAcks = 0;
     if (seqGe(ack, c.recover) || c.rtx.empty) c.retransStamp = -1;
-    if (c.renoSackedBytes > 0) c.renoSackedBytes = Math.max(0, c.renoSackedBytes - acked);
+    // What the ACK newly delivered (Linux tcp_newly_delivered, RFC 6937
+    // DeliveredData): data SACKed earlier was counted when it was SACKed
+    // (tcp_sacktag_one), so a cumulative ACK over it adds only the holes.
+    let delivered: number;
+    if (c.sackOk) delivered = Math.max(0, dataAcked - sackedCovered) + newlySacked;
+    else {
+      // Without SACK each duplicate ACK stood for one delivered segment
+      // (tcp_add_reno_sack); the ACK that fills the hole delivers the rest, at
+      // least one segment (tcp_remove_reno_sacks), and its other segments
+      // consume the duplicate ACKs: SACKed-out shrinks by acked − 1 segment.
+      delivered = Math.max(dataAcked - c.renoSackedBytes, Math.min(dataAcked, c.mss));
+      if (c.renoSackedBytes > 0) {
+        // Outside recovery the count restarts at once (tcp_fastretrans_alert: tcp_reset_reno_sack).
+        c.renoSackedBytes = c.inRecovery ? Math.max(0, c.renoSackedBytes - Math.max(0, acked - c.mss)) : 0;
+      }
+    }
 
     if (c.inRecovery) {
       if (seqGe(ack, c.recover)) {
@@ -199,6 +215,7 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
         // Without an undo the episode stays open (Linux keeps undo_marker):
         // D-SACKs arriving later may still prove it spurious (afterAck).
         c.rack?.onRecoveryExit();
+        identifyLoss(c, now, delivered);
       } else {
         // Partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5; RFC 6675 §5.1).
         const first = c.rtx.first();
@@ -208,7 +225,11 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
           newLoss = true;
         }
         if (c.sackOk && c.rack === null) newLoss = markLostFromSacks(c) || newLoss;
-        prrAck(c, acked + newlySacked, !newLoss);
+        // Linux tcp_fastretrans_alert runs RACK (tcp_identify_packet_loss)
+        // before tcp_cong_control, so PRR sees the pipe after this ACK's
+        // losses, and a loss found now withholds the PRR-SSRB extra segment.
+        const marked = identifyLoss(c, now, delivered);
+        if (marked >= 0 && c.inRecovery) prrAck(c, delivered, !newLoss && marked === 0);
       }
     } else {
       if (c.inLoss && seqGe(ack, c.recover)) {
@@ -220,9 +241,12 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
         c.rack?.onRecoveryExit();
       }
       if (c.inLoss && c.sackOk && c.rack === null) markLostFromSacks(c);
-      ccAck(c, dataAcked + newlySacked, sample, now);
+      // Linux tcp_cong_control → tcp_may_raise_cwnd: only an ACK that
+      // advances SND.UNA over data grows cwnd, by what it newly delivered;
+      // one whose loss detection starts recovery reduces it instead (PRR).
+      if (identifyLoss(c, now, delivered) >= 0) ccAck(c, delivered, sample, now);
     }
-    afterAck(c, now, true, dataAcked + newlySacked);
+    afterAck(c, now, true, delivered, true);
     return acked;
   }
 
@@ -238,15 +262,21 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
     return 0;
   }
   c.dupAcks++;
+  let dupDelivered = newlySacked;
   if (!c.sackOk) {
-    // Each duplicate ACK means a segment left the network (Linux tcp_add_reno_sack).
+    // Each duplicate ACK means a segment left the network (Linux
+    // tcp_add_reno_sack), unless SACKed-out already covers all but the hole
+    // (tcp_limit_reno_sacked): what it delivered is the increase.
     const flight = seqDiff(c.sndNxt, c.sndUna);
-    c.renoSackedBytes = Math.min(c.renoSackedBytes + c.mss, Math.max(0, flight - c.mss));
+    const prior = c.renoSackedBytes;
+    c.renoSackedBytes = Math.max(prior, Math.min(prior + c.mss, Math.max(0, flight - c.mss)));
+    dupDelivered = c.renoSackedBytes - prior;
   }
   if (c.inRecovery) {
     if (c.sackOk && c.rack === null) markLostFromSacks(c);
-    prrAck(c, c.sackOk ? newlySacked : c.mss, false);
-    afterAck(c, now);
+    // Loss detection first, then PRR on the resulting pipe (see the partial ACK above).
+    if (identifyLoss(c, now, dupDelivered) >= 0 && c.inRecovery) prrAck(c, dupDelivered, false);
+    afterAck(c, now, true, 0, true);
     return 0;
   }
   const wasRecovering = c.inRecovery || c.inLoss;
@@ -255,10 +285,31 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
   // so three SACKed segments still trigger recovery at once.
   const thresh = c.host.config.reordering;
   if (c.rack === null && (c.dupAcks >= thresh || (c.sackOk && newlySacked > 0 && markLostFromSacksProbe(c)))) {
-    enterRecovery(c, c.sackOk ? newlySacked : c.mss);
+    enterRecovery(c, dupDelivered);
   }
   afterAck(c, now, sackRearm || wasRecovering !== (c.inRecovery || c.inLoss), newlySacked);
   return 0;
+}
+
+/**
+ * The loss-detection step of an ACK (Linux tcp_fastretrans_alert): a D-SACK
+ * undo (RFC 2883 §4.2), RACK's D-SACK bookkeeping and loss detection (RFC
+ * 8985 §6.2 steps 4–5), and the start of recovery if RACK found a loss
+ * outside it. Returns the number of segments newly marked lost, or -1 when
+ * recovery was started (enterRecovery already applied PRR for this ACK).
+ * Runs once per ACK, before PRR or cwnd growth see the ACK.
+ */
+function identifyLoss(c: TcpConnection, now: number, delivered: number): number {
+  if (c.dsackEnd !== null && c.undoActive && c.undoRetrans === 0 && !c.inLoss) dsackUndo(c);
+  const r = c.rack;
+  if (r === null) return 0;
+  r.onAckDsack(c.dsackEnd !== null, c.sndUna, c.sndNxt);
+  const marked = rackDetectLoss(c, now, false);
+  if (marked > 0 && !c.inRecovery && !c.inLoss) {
+    enterRecovery(c, delivered);
+    return -1;
+  }
+  return marked;
 }
 
 /**
@@ -266,17 +317,9 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
  * — which may start recovery — then the retransmission / probe / reordering
  * timer (RFC 6298 §5.2–5.3, RFC 8985 §6.3, §7.2).
  */
-function afterAck(c: TcpConnection, now: number, rearm = true, delivered = 0): void {
-  if (c.dsackEnd !== null && c.undoActive && c.undoRetrans === 0 && !c.inLoss) dsackUndo(c);
-  const r = c.rack;
-  if (r !== null) {
-    r.onAckDsack(c.dsackEnd !== null, c.sndUna, c.sndNxt);
-    const marked = rackDetectLoss(c, now, false);
-    if (marked > 0 && !c.inRecovery && !c.inLoss) {
-      enterRecovery(c, delivered);
-      rearm = true;
-    }
-  }
+function afterAck(c: TcpConnection, now: number, rearm = true, delivered = 0, lossDone = false): void {
+  if (!lossDone && identifyLoss(c, now, delivered) < 0) rearm = true;
+  updatePacingRate(c);
   if (seqDiff(c.sndNxt, c.sndUna) <= 0) {
     timers.stopRtx(c);
     return;

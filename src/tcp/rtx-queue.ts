@@ -20,6 +20,14 @@ export class SentSegment {
   /** Carries SYN / FIN (header flags of the original transmission). */
   syn = false;
   fin = false;
+  /**
+   * Last segment of a burst that carried the end of a write: Linux keeps
+   * PSH in the skb's flags and a retransmission repeats it. Splitting leaves
+   * it on the tail part only (tcp_fragment).
+   */
+  psh = false;
+  /** Last segment of its original burst (the end of a Linux skb in the rtx queue). */
+  skbEnd = false;
   /** Delivered-count at send time, for rate sampling (RACK "xmit order"). */
   order = 0;
 
@@ -46,6 +54,8 @@ export class RtxQueue {
   lostBytes = 0;
   /** Segments retransmitted and still outstanding (neither acked nor SACKed). */
   retransOutstanding = 0;
+  /** Original bursts (Linux skbs) still held, partly acknowledged ones included. */
+  skbCount = 0;
   private orderCounter = 0;
 
   get count(): number {
@@ -69,7 +79,7 @@ export class RtxQueue {
   }
 
   /** Records a first transmission of [start, end). */
-  push(start: Seq, end: Seq, now: number, syn: boolean, fin: boolean): SentSegment {
+  push(start: Seq, end: Seq, now: number, syn: boolean, fin: boolean, psh = false, skbEnd = true): SentSegment {
     const s = this.pool.pop() ?? new SentSegment();
     s.start = start;
     s.end = end;
@@ -79,6 +89,9 @@ export class RtxQueue {
     s.lost = false;
     s.syn = syn;
     s.fin = fin;
+    s.psh = psh;
+    s.skbEnd = skbEnd;
+    if (skbEnd) this.skbCount++;
     s.order = ++this.orderCounter;
     this.segs.push(s);
     return s;
@@ -110,6 +123,7 @@ export class RtxQueue {
       if (seqLe(s.end, ack)) {
         if (each !== undefined) each(s);
         if (s.retrans > 0 && !s.sacked) this.retransOutstanding--;
+        if (s.skbEnd) this.skbCount--;
         this.forget(s, s.length);
         this.segs[this.head] = undefined as unknown as SentSegment;
         this.head++;
@@ -135,6 +149,7 @@ export class RtxQueue {
       this.sackedBytes = 0;
       this.lostBytes = 0;
       this.retransOutstanding = 0;
+      this.skbCount = 0;
     } else if (this.head > 256 && this.head * 2 > this.segs.length) {
       this.segs = this.segs.slice(this.head);
       this.head = 0;
@@ -183,6 +198,13 @@ export class RtxQueue {
     this.sackedBytes = 0;
   }
 
+  /** Index (for {@link at}) of the first segment marked lost, or -1. */
+  firstLostIndex(): number {
+    if (this.lostBytes <= 0) return -1;
+    for (let i = this.head; i < this.segs.length; i++) if (this.segs[i]!.lost) return i - this.head;
+    return -1;
+  }
+
   /** First segment marked lost, or undefined. */
   firstLost(): SentSegment | undefined {
     if (this.lostBytes <= 0) return undefined;
@@ -203,10 +225,15 @@ export class RtxQueue {
     rest.lost = s.lost;
     rest.syn = false;
     rest.fin = s.fin;
+    // Linux tcp_fragment: "PSH and FIN should only be set in the second packet".
+    rest.psh = s.psh;
+    rest.skbEnd = s.skbEnd;
     rest.order = s.order;
     if (rest.retrans > 0 && !rest.sacked) this.retransOutstanding++;
     s.end = rest.start;
     s.fin = false;
+    s.psh = false;
+    s.skbEnd = false;
     this.segs.splice(idx + 1, 0, rest);
   }
 
@@ -218,6 +245,7 @@ export class RtxQueue {
     this.sackedBytes = 0;
     this.lostBytes = 0;
     this.retransOutstanding = 0;
+    this.skbCount = 0;
   }
 
   /** Iterates segments in order (for scoreboard scans). */

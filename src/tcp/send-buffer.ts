@@ -13,6 +13,10 @@
  * (the caller must not modify them until they are acknowledged), so payload
  * bytes are copied exactly once, into the outgoing packet. A small cursor
  * cache makes the sequential reads of the transmit path O(1).
+ *
+ * Push marks record where a write ended without MSG_MORE: Linux sets PSH on
+ * the tail skb then (tcp_push → tcp_mark_push), and the flag shows on the
+ * segment that carries the end of that skb (output.ts decides per burst).
  */
 export class SendBuffer {
   private chunks: Uint8Array[] = [];
@@ -23,17 +27,51 @@ export class SendBuffer {
   // Cursor cache: chunk index and the buffer offset where that chunk's unconsumed part starts.
   private curIdx = -1;
   private curStart = 0;
+  /** Stream position (bytes ever appended before it) of offset 0, i.e. of SND.UNA. */
+  private base = 0;
+  /** Push marks as stream positions, ascending; those before `markHead` are spent. */
+  private marks: number[] = [];
+  private markHead = 0;
 
   /** Bytes held (in flight + not yet sent). */
   get length(): number {
     return this.len;
   }
 
-  /** Appends `data` by reference. Empty arrays are ignored. */
-  append(data: Uint8Array): void {
+  /**
+   * Appends `data` by reference. Empty arrays are ignored. `intoTail` says
+   * the bytes join the unsent skb that ends the buffer (write-space.ts): if
+   * that skb carries a push mark, the mark moves to the new end, because
+   * Linux's PSH flag belongs to the skb (tcp_sendmsg_locked fills the
+   * write-queue tail first).
+   */
+  append(data: Uint8Array, intoTail = false): void {
     if (data.length === 0) return;
+    const end = this.base + this.len;
+    const moves = intoTail && this.marks.length > this.markHead && this.marks[this.marks.length - 1] === end;
     this.chunks.push(data);
     this.len += data.length;
+    if (moves) this.marks[this.marks.length - 1] = end + data.length;
+  }
+
+  /** Marks the current end as the end of a push (PSH) unit. */
+  markPush(): void {
+    const end = this.base + this.len;
+    if (this.marks.length > this.markHead && this.marks[this.marks.length - 1] === end) return;
+    this.marks.push(end);
+  }
+
+  /** True if a push mark lies in (from, to], offsets from SND.UNA. */
+  pushMarkIn(from: number, to: number): boolean {
+    const lo = this.base + from;
+    const hi = this.base + to;
+    const m = this.marks;
+    for (let i = this.markHead; i < m.length; i++) {
+      const p = m[i]!;
+      if (p > hi) return false;
+      if (p > lo) return true;
+    }
+    return false;
   }
 
   /**
@@ -82,6 +120,16 @@ export class SendBuffer {
     if (n <= 0) return;
     if (n > this.len) n = this.len;
     this.len -= n;
+    this.base += n;
+    const m = this.marks;
+    while (this.markHead < m.length && m[this.markHead]! <= this.base) this.markHead++;
+    if (this.markHead === m.length) {
+      if (m.length > 0) this.marks = [];
+      this.markHead = 0;
+    } else if (this.markHead > 64 && this.markHead * 2 > m.length) {
+      this.marks = m.slice(this.markHead);
+      this.markHead = 0;
+    }
     let left = n;
     while (left > 0) {
       const chunk = this.chunks[this.head]!;
@@ -114,6 +162,9 @@ export class SendBuffer {
 
   /** Drops everything (abort). */
   clear(): void {
+    this.base += this.len;
+    this.marks = [];
+    this.markHead = 0;
     this.chunks = [];
     this.head = 0;
     this.headOff = 0;

@@ -1,4 +1,5 @@
 import { type Seq, seqAdd, seqGt, seqLe } from '../core/seq.js';
+import { updatePacingRate } from './tso-burst.js';
 import type { TcpConnection } from './connection.js';
 import { delayAckFor, enterQuickAck, inPingpong } from './delack.js';
 import { ACK, RST, SYN, type TcpSegment } from './header.js';
@@ -71,6 +72,8 @@ export function establishFromSyn(c: TcpConnection, ack: Seq): void {
   c.retransStamp = -1;
   timers.stopRtx(c);
   c.cc = c.host.newCongestionControl(c.mss);
+  // The handshake's RTT sets the first pacing rate, which sizes the first bursts.
+  updatePacingRate(c);
   // Linux lsndtime / lrcvtime start at establishment (idle restart and interactive mode measure from here).
   c.lastSendAt = now;
   c.lastDataRecvAt = now;

@@ -1,4 +1,5 @@
 import type { ErrnoCode } from '../core/errno.js';
+import { SkbLedger } from './write-space.js';
 import type { Timer } from '../core/scheduler.js';
 import { type Seq, seqDiff } from '../core/seq.js';
 import type { IpAddress, IpSendOptions } from '../ip/types.js';
@@ -59,12 +60,23 @@ export abstract class TcpControlBlock {
   pmtu = 1500;
   /** End of the last sub-MSS segment sent (Minshall's Nagle variant, as Linux). */
   sndSml = 0 as Seq;
+  /** Where the last push mark was set (Linux pushed_seq; see forcedPush in user-calls.ts). */
+  pushedSeq = 0 as Seq;
+  /**
+   * Linux sk_pacing_rate, bytes/s, as of the last ACK: only sizes
+   * transmission bursts (tso-burst.ts). Unlimited until an ACK sets it.
+   */
+  pacingRate = Infinity;
+  /** When cwnd last restarted after idle (restartAfterIdle in output.ts), µs; idle counts from here too. */
+  idleRestartAt = 0;
   /** Application asked for FIN (shutdown write / close). */
   finQueued = false;
   /** Our FIN was sent; its sequence number is finSeq. */
   finSent = false;
   finSeq = 0 as Seq;
   readonly sendBuf = new SendBuffer();
+  /** The unsent part of sendBuf as Linux's write-queue skbs (write-space.ts). */
+  readonly skbs = new SkbLedger();
   readonly rtx = new RtxQueue();
   sndBufSize: number;
 

@@ -167,6 +167,7 @@ export class TcpLayer implements TcpHost, ListenerOwner, PassiveHost {
       c.sndUna = c.iss;
       c.sndNxt = c.iss;
       c.sndSml = c.iss;
+      c.pushedSeq = c.iss;
       prepareActive(c);
       this.table.insert(c);
       c.setState(TcpState.SYN_SENT);

@@ -1,5 +1,6 @@
 import { type ErrnoCode, SocketError } from '../core/errno.js';
-import { seqDiff } from '../core/seq.js';
+import { sizeGoal, wmemQueued } from './write-space.js';
+import { seqAdd, seqDiff } from '../core/seq.js';
 import type { TcpConnection } from './connection.js';
 import { Notify } from './host.js';
 import * as out from './output.js';
@@ -13,35 +14,52 @@ import * as life from './lifetime.js';
  * the layer's enter/leave bracket).
  */
 
-/** SEND (RFC 9293 §3.10.2): queue by reference; returns the bytes taken. */
-export function userWrite(c: TcpConnection, data: Uint8Array): number {
+/**
+ * SEND (RFC 9293 §3.10.2): queue by reference; returns the bytes taken.
+ * `more` is MSG_MORE: more data follows at once, so the end of this write
+ * is not pushed (no PSH mark) and a partial segment waits, for this call
+ * only, as under TCP_CORK (Linux tcp_push with TCP_NAGLE_CORK).
+ */
+export function userWrite(c: TcpConnection, data: Uint8Array, more = false): number {
   if (c.error !== null && c.state === TcpState.CLOSED) {
     throw new SocketError(c.error === 'ETIMEDOUT' || c.error === 'ECONNRESET' ? c.error : 'EPIPE', 'write');
   }
   if (c.finQueued || c.orphan || c.state === TcpState.CLOSED || (c.state >= TcpState.FIN_WAIT_1 && c.state !== TcpState.CLOSE_WAIT)) {
     throw new SocketError('EPIPE', 'write');
   }
-  const n = Math.min(c.writableLength, data.length);
+  const open = c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT;
+  if (open) out.restartAfterIdle(c);
+  // Linux tcp_sendmsg_locked: fill the unsent tail skb up to size_goal,
+  // start a new skb only while the buffer is under SO_SNDBUF, and send a
+  // full skb at once if it is next in line (tcp_push_one).
+  const goal = sizeGoal(c);
+  let n = 0;
+  while (n < data.length) {
+    let room = c.skbs.tailRoom(goal);
+    const intoTail = room > 0;
+    if (!intoTail) {
+      if (wmemQueued(c) >= c.sndBufSize) break;
+      c.skbs.newSkb();
+      room = goal;
+    }
+    const k = Math.min(room, data.length - n);
+    c.sendBuf.append(k === data.length ? data : data.subarray(n, n + k), intoTail);
+    c.skbs.grow(k);
+    n += k;
+    if (open && n < data.length && c.skbs.count === 1 && c.skbs.tailLength >= goal) out.tcpOutput(c, false, false, true);
+  }
   if (n < data.length) c.wantWritable = true;
   if (n === 0) return 0;
-  if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) slowStartAfterIdle(c);
-  c.sendBuf.append(n === data.length ? data : data.subarray(0, n));
-  if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) out.tcpOutput(c);
+  // Linux tcp_push: mark PSH at the end of the write unless MSG_MORE says
+  // more follows — or half the peer's largest window went by unmarked
+  // (forced_push).
+  const writeEnd = seqAdd(c.sndUna, c.sendBuf.length);
+  if (!more || seqDiff(writeEnd, c.pushedSeq) > c.maxSndWnd >>> 1) {
+    c.sendBuf.markPush();
+    c.pushedSeq = writeEnd;
+  }
+  if (open) out.tcpOutput(c, false, more);
   return n;
-}
-
-/**
- * RFC 5681 §4.1 restart window (Linux tcp_slow_start_after_idle_check, run
- * when the application queues new data): with nothing in flight and no
- * transmission for longer than an RTO, cwnd decays towards the restart
- * window min(IW, cwnd). Only with tcp_slow_start_after_idle on.
- */
-function slowStartAfterIdle(c: TcpConnection): void {
-  if (!c.host.config.slowStartAfterIdle || seqDiff(c.sndNxt, c.sndUna) > 0) return;
-  const now = c.host.ctx.clock.now();
-  const idle = now - c.lastSendAt;
-  const rto = c.rtt.rtoUs;
-  if (idle > rto) c.cc.onIdleRestart(now, idle, rto, c.mss);
 }
 
 /** RECEIVE (RFC 9293 §3.10.3): up to `max` bytes, then window and ACK bookkeeping. */
@@ -111,14 +129,16 @@ export function userAbort(c: TcpConnection, error: ErrnoCode | null = null): voi
 /** setsockopt: applies changes at once (uncorking flushes, keepalive re-arms…). */
 export function userSetOptions(c: TcpConnection, o: Partial<TcpSocketOptions>): void {
   const wasCorked = c.options.cork;
-  const wasNoDelay = c.options.noDelay;
   Object.assign(c.options, o);
   // New IP header fields apply from the next segment (output.ts rebuilds its cached send options).
   if (o.ttl !== undefined || o.tos !== undefined || o.dontFragment !== undefined) c.ipSendOptions = null;
   if (o.sndBuf !== undefined && o.sndBuf > 0) c.sndBufSize = o.sndBuf;
   if (o.rcvBuf !== undefined && o.rcvBuf > 0) c.rcvBufSize = o.rcvBuf;
   if (o.keepAlive !== undefined || o.keepIdleS !== undefined) life.resetKeepalive(c);
-  if ((wasCorked && !c.options.cork) || (!wasNoDelay && c.options.noDelay)) {
+  // Setting TCP_NODELAY pushes what waits even if it was already set (Linux
+  // __tcp_sock_set_nodelay: TCP_NAGLE_PUSH, then tcp_push_pending_frames):
+  // it releases data held by an earlier send with MSG_MORE.
+  if ((wasCorked && !c.options.cork) || o.noDelay === true) {
     if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT || c.finQueued) out.tcpOutput(c, true);
   }
 }

@@ -66,8 +66,5 @@ export function tcpPollMask(s: TcpSocket): number {
 
 /** sk_stream_is_writeable: free space at least half of what is queued, and the queue below the buffer. */
 function writeSpace(c: TcpConnection | null): boolean {
-  if (c === null) return true;
-  const queued = c.writeQueued;
-  const free = c.sndBufSize - queued;
-  return free >= queued >>> 1 && queued < c.sndBufSize;
+  return c === null || c.writeable;
 }

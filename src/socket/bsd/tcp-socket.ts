@@ -59,8 +59,6 @@ export class TcpSocket extends BsdSocket implements BindOwner {
   /** SO_RCVBUF / SO_SNDBUF as the application set them (already doubled), 0 = the TCP defaults. */
   rcvBufSet = 0;
   sndBufSet = 0;
-  /** A send with MSG_MORE corked the connection; the next send without it uncorks. */
-  private msgMoreCorked = false;
   /** TCP_QUICKACK 0 before a connection exists: applied to the connection when it is made. */
   quickAckOff = false;
   /** A blocking connect() returned WOULD_BLOCK and has not returned its final result. */
@@ -257,7 +255,6 @@ export class TcpSocket extends BsdSocket implements BindOwner {
     this.sockState = 'unconnected';
     this.conn = null;
     this.shutdownBits = 0;
-    this.msgMoreCorked = false;
     const b = this.binding;
     if (b !== null && !b.userPort) this.setBinding(null);
     else if (b !== null && !b.userAddress && b.ip !== null) {
@@ -289,24 +286,17 @@ export class TcpSocket extends BsdSocket implements BindOwner {
       conn.requestWritable();
       return this.wouldBlock(flags, this.sndTimeoUs);
     }
-    const n = Math.min(room, total);
-    // MSG_MORE holds back a partial segment, as TCP_CORK does, until a send without it.
-    const more = (flags & MSG_MORE) !== 0;
-    if (more && !conn.options.cork) {
-      conn.setOptions({ cork: true });
-      this.msgMoreCorked = true;
-    }
+    // MSG_MORE: the end of this send is not pushed, and a partial segment
+    // waits — during this call only; the next ACK or send decides with the
+    // socket's own Nagle setting (Linux tcp_push with TCP_NAGLE_CORK).
+    // The connection may take more than `room` (sending during the write
+    // frees room), so it gets everything and says how much it took.
     try {
-      conn.write(gather(iov, n));
+      return conn.write(gather(iov, total), (flags & MSG_MORE) !== 0);
     } catch (e) {
       if (e instanceof SocketError) return errno(e.code);
       throw e;
     }
-    if (!more && this.msgMoreCorked) {
-      this.msgMoreCorked = false;
-      if (!this.opts.cork) conn.setOptions({ cork: false });
-    }
-    return n;
   }
 
   recv(iov: readonly Uint8Array[], flags: number, msg: RecvMsgHdr | null): SysResult {
@@ -372,10 +362,6 @@ export class TcpSocket extends BsdSocket implements BindOwner {
       this.shutdownBits |= bits;
       const what = bits === SHUTDOWN_MASK ? 'both' : bits === RCV_SHUTDOWN ? 'read' : 'write';
       try {
-        if (what !== 'read' && this.msgMoreCorked) {
-          this.msgMoreCorked = false;
-          if (!this.opts.cork) c.setOptions({ cork: false });
-        }
         c.shutdown(what);
       } catch (e) {
         if (!(e instanceof SocketError)) throw e;
@@ -398,7 +384,7 @@ export class TcpSocket extends BsdSocket implements BindOwner {
     const c = this.conn;
     if (c !== null) {
       c.setHandler(null);
-      // Closing flushes whatever MSG_MORE or TCP_CORK held back (tcp_close sends with Nagle off).
+      // Closing flushes whatever TCP_CORK held back (tcp_close sends with Nagle off).
       if (c.options.cork) c.setOptions({ cork: false });
       if (lingerDone !== undefined) c.closeLingering(() => lingerDone());
       else c.close();

@@ -5,7 +5,7 @@ import { interpretShell } from '../../../src/packetdrill/shell.js';
 describe('packetdrill shell commands (interpreted, never run)', () => {
   it('recognises defaults.sh and set_sysctls.py with continuation lines', () => {
     const r = interpretShell('../common/defaults.sh\n../common/set_sysctls.py /proc/sys/net/ipv4/tcp_slow_start_after_idle=1 \\\n\t\t /proc/sys/net/ipv4/tcp_min_tso_segs=10');
-    expect(r).toEqual({ ok: true, effect: { usesDefaults: true, sysctls: { slowStartAfterIdle: true } } });
+    expect(r).toEqual({ ok: true, effect: { usesDefaults: true, sysctls: { slowStartAfterIdle: true, minTsoSegs: 10 } } });
   });
 
   it('maps sysctl -q lines, later values winning', () => {

@@ -30,8 +30,7 @@ describe('TCP_CORK ceiling (Linux tcp_probe_timer → tcp_write_wakeup)', () => 
     const { c } = t.passiveOpen('mss 1000,nop,wscale 7', 'mss 1460,nop,wscale 8', 1, 10_000);
     c.setOptions({ cork: true });
     c.write(new Uint8Array(2500));
-    t.out('.', 1, 1000, { ack: 1 });
-    t.out('.', 1001, 1000, { ack: 1 });
+    t.outBurst(1, 2, 1000, { ack: 1 });
     t.none();
     t.advance(10_000);
     t.in('.', 1, 0, { ack: 2001, win: 257 });

@@ -65,7 +65,7 @@ describe('TcpExtTCPDSACKUndo (Linux tcp_try_undo_dsack, RFC 2883 §4.2)', () => 
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(1460 * 6));
-    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    for (let i = 0; i < 6; i += 2) t.outBurst(1 + 1460 * i, 2, 1460, { ack: 1 });
     const cwndBefore = c.info().cwndBytes;
     t.advance(100_000);
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
@@ -94,7 +94,7 @@ describe('TcpExtTCPDSACKUndo (Linux tcp_try_undo_dsack, RFC 2883 §4.2)', () => 
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(1460 * 6));
-    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    for (let i = 0; i < 6; i += 2) t.outBurst(1 + 1460 * i, 2, 1460, { ack: 1 });
     const cwndBefore = c.info().cwndBytes;
     t.advance(100_000);
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });

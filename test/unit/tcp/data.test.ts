@@ -100,12 +100,14 @@ describe('receiving (ESTABLISHED)', () => {
 });
 
 describe('sending (ESTABLISHED)', () => {
-  it('sends IW10 then waits for ACKs; PSH on the segment that empties the queue', () => {
+  it('sends IW10 in bursts of half cwnd, then waits for ACKs; PSH ends each burst', () => {
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1000,nop,wscale 7', 'mss 1460,nop,wscale 8');
     expect(c.write(new Uint8Array(10000))).toBe(10000);
-    for (let i = 0; i < 9; i++) t.out('.', 1 + 1000 * i, 1000, { ack: 1 });
-    t.out('P.', 9001, 1000, { ack: 1 });
+    // No RTT to speak of (ACK at +0): the pacing rate allows 64 KiB bursts,
+    // so Linux's half-cwnd quota (tcp_cwnd_test) splits IW10 into 5 + 5.
+    t.outBurst(1, 5, 1000, { ack: 1 });
+    t.outBurst(5001, 5, 1000, { ack: 1 });
     expect(c.write(new Uint8Array(3000))).toBe(3000);
     t.none();
     t.in('.', 1, 0, { ack: 2001, win: 257 });
@@ -171,10 +173,10 @@ describe('sending (ESTABLISHED)', () => {
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,nop,wscale 7', 'mss 1460,nop,wscale 8', 1, 100_000);
     expect(c.write(new Uint8Array(5840))).toBe(5840);
-    t.out('.', 1, 1460, { ack: 1 });
-    t.out('.', 1461, 1460, { ack: 1 });
-    t.out('.', 2921, 1460, { ack: 1 });
-    t.out('P.', 4381, 1460, { ack: 1 });
+    // RTT 100 ms: about 1 ms of data at the pacing rate is less than two
+    // segments, so bursts hold tcp_min_tso_segs (2) segments each.
+    t.outBurst(1, 2, 1460, { ack: 1 });
+    t.outBurst(2921, 2, 1460, { ack: 1 });
     t.advance(100_000);
     t.in('.', 1, 0, { ack: 1, win: 257 });
     t.in('.', 1, 0, { ack: 1, win: 257 });
@@ -198,7 +200,7 @@ describe('sending (ESTABLISHED)', () => {
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(5840));
-    for (let i = 0; i < 4; i++) t.out(i === 3 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    for (let i = 0; i < 4; i += 2) t.outBurst(1 + 1460 * i, 2, 1460, { ack: 1 });
     t.advance(100_000);
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:4381,nop,nop' });
@@ -256,7 +258,7 @@ describe('RACK-TLP (RFC 8985)', () => {
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(1460 * 6));
-    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    for (let i = 0; i < 6; i += 2) t.outBurst(1 + 1460 * i, 2, 1460, { ack: 1 });
     t.advance(100_000);
     // Segment 1 is lost; 2..4 are SACKed: recovery, retransmit 1.
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });
@@ -284,7 +286,7 @@ describe('undo of spurious retransmissions', () => {
     const t = new Testbed();
     const { c } = t.passiveOpen('mss 1460,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
     c.write(new Uint8Array(1460 * 6));
-    for (let i = 0; i < 6; i++) t.out(i === 5 ? 'P.' : '.', 1 + 1460 * i, 1460, { ack: 1 });
+    for (let i = 0; i < 6; i += 2) t.outBurst(1 + 1460 * i, 2, 1460, { ack: 1 });
     const cwndBefore = c.info().cwndBytes;
     t.advance(100_000);
     t.in('.', 1, 0, { ack: 1, win: 257, opts: 'sack 1461:2921,nop,nop' });

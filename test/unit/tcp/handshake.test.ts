@@ -191,8 +191,9 @@ describe('active open (SYN-SENT)', () => {
     t.in('S.', 0, 0, { ack: 1, win: 32792, opts: 'mss 1460,nop,wscale 7' });
     t.out('.', 1, 0, { ack: 1 });
     expect(c.write(new Uint8Array(12000))).toBe(12000);
-    // packetdrill: `P. 1:11001(11000)` — the burst's last segment carries PSH.
-    for (let i = 0; i < 10; i++) t.out(i === 9 ? 'P.' : '.', 1 + 1100 * i, 1100, { ack: 1 });
+    // packetdrill: `P. 1:11001(11000)`. No RTT to speak of: two half-cwnd bursts, each ending with PSH.
+    t.outBurst(1, 5, 1100, { ack: 1 });
+    t.outBurst(5501, 5, 1100, { ack: 1 });
     t.none(); // IW10 used up
     t.in('.', 1, 0, { ack: 2201, win: 257 });
     t.out('P.', 11001, 1000, { ack: 1 });

@@ -10,7 +10,7 @@ function grow(t: Testbed) {
   const { c } = t.passiveOpen('mss 1000,sackOK,nop,nop,nop,wscale 7', 'mss 1460,nop,nop,sackOK,nop,wscale 8', 1, 100_000);
   c.setOptions({ sndBuf: 200_000 });
   c.write(new Uint8Array(10_000));
-  for (let i = 0; i < 10; i++) t.out(i === 9 ? 'P.' : '.', 1 + 1000 * i, 1000, { ack: 1 });
+  for (let i = 0; i < 10; i += 2) t.outBurst(1 + 1000 * i, 2, 1000, { ack: 1 });
   t.advance(100_000);
   t.in('.', 1, 0, { ack: 10_001, win: 511 });
   expect(c.info().cwnd).toBe(20);

@@ -185,6 +185,14 @@ export class Testbed {
     return s;
   }
 
+  /**
+   * Checks `count` consecutive full segments from `start` sent as one Linux
+   * burst: no flags but ACK, except PSH on the last (tso-burst.ts).
+   */
+  outBurst(start: number, count: number, segLen: number, spec: OutSpec = {}): void {
+    for (let i = 0; i < count; i++) this.out(i === count - 1 ? 'P.' : '.', start + i * segLen, segLen, spec);
+  }
+
   /** Asserts that nothing was sent since the last check. */
   none(): void {
     const extra = this.pending().map((s) => `${formatTcpFlags(s.flags)} seq=${(s.seq - (this.localIsn ?? 0)) | 0} len=${s.payload.length}`);
