@@ -47,25 +47,26 @@ export class SeededRandom implements RandomSource {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    // The state is kept as int32 (the same bits as uint32): xor and shifts
+    // on int32 stay in V8's small-integer fast path.
+    this.s0 = next() | 0;
+    this.s1 = next() | 0;
+    this.s2 = next() | 0;
+    this.s3 = next() | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
   u32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
+    const s0 = this.s0;
+    const s1 = this.s1;
+    const result = Math.imul(rotl32(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    const s2 = this.s2 ^ s0;
+    const s3 = this.s3 ^ s1;
+    this.s1 = s1 ^ s2;
+    this.s0 = s0 ^ s3;
+    this.s2 = s2 ^ t;
+    this.s3 = rotl32(s3, 11);
     return result;
   }
 
@@ -90,10 +91,6 @@ export class SeededRandom implements RandomSource {
   }
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
 /** Cryptographically strong randomness from `node:crypto`, buffered. */
 export class CryptoRandom implements RandomSource {
   private readonly pool = new Uint8Array(4096);
@@ -113,4 +110,9 @@ export class CryptoRandom implements RandomSource {
   fill(buf: Uint8Array): void {
     randomFillSync(buf);
   }
+}
+
+/** 32-bit rotate left on int32 bits. */
+function rotl32(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }

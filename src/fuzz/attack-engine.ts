@@ -1,4 +1,4 @@
-import { ATTACKS } from './attacks.js';
+import { ATTACKS, type AttackStep } from './attacks.js';
 import type { GenContext } from './gen-context.js';
 import { TcpSession, sessionEndpoints, type SynOffer } from './tcp-session.js';
 import { emptyTcpReply, readTcpReply } from './wire.js';
@@ -19,6 +19,10 @@ export interface AttackStats {
   steps: Record<string, number>;
 }
 
+/** The attacks' names and steps as two flat arrays (no destructuring of a pair per step). */
+const ATTACK_NAMES: readonly string[] = ATTACKS.map(([name]) => name);
+const ATTACK_STEPS: readonly AttackStep[] = ATTACKS.map(([, step]) => step);
+
 /** Give up on a handshake after this long on the target's clock (µs). */
 const HANDSHAKE_TIMEOUT_US = 500_000;
 
@@ -33,13 +37,24 @@ export class AttackEngine {
   private readonly slots: Array<Slot | null>;
   private readonly queue: Uint8Array[] = [];
   private readonly reply = emptyTcpReply();
-  readonly stats: AttackStats = { opened: 0, established: 0, steps: {} };
+  private opened = 0;
+  private established = 0;
+  /** Runs per attack (indexed as ATTACKS), and the attacks in the order they first ran (the order `steps` lists them). */
+  private readonly stepRuns = new Float64Array(ATTACKS.length);
+  private readonly firstRun: number[] = [];
 
   constructor(
     private readonly g: GenContext,
     concurrent = 3,
   ) {
     this.slots = new Array<Slot | null>(concurrent).fill(null);
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): AttackStats {
+    const steps: Record<string, number> = {};
+    for (const k of this.firstRun) steps[ATTACK_NAMES[k]!] = this.stepRuns[k]!;
+    return { opened: this.opened, established: this.established, steps };
   }
 
   /** Feeds one packet the target sent to the session it belongs to. */
@@ -49,7 +64,7 @@ export class AttackEngine {
       if (slot === null || !slot.s.matches(this.reply, p)) continue;
       const wasOpening = slot.s.state === 'syn-sent';
       slot.s.handle(this.reply, p);
-      if (wasOpening && slot.s.state === 'established') this.stats.established++;
+      if (wasOpening && slot.s.state === 'established') this.established++;
       this.collect(slot.s);
       return;
     }
@@ -73,9 +88,9 @@ export class AttackEngine {
       this.collect(slot.s);
       this.slots[i] = null;
     } else {
-      const [name, step] = ATTACKS[dice.below(ATTACKS.length)]!;
-      this.stats.steps[name] = (this.stats.steps[name] ?? 0) + 1;
-      step(slot.s, this.g);
+      const k = dice.below(ATTACK_STEPS.length);
+      if (this.stepRuns[k]++ === 0) this.firstRun.push(k);
+      ATTACK_STEPS[k]!(slot.s, this.g);
       this.collect(slot.s);
     }
     return this.queue.shift() ?? null;
@@ -99,7 +114,7 @@ export class AttackEngine {
     const plan = g.plan;
     const v6 = plan.ipv6 && d.chance(25);
     const ep = v6 ? sessionEndpoints(plan.fuzzer6, plan.target6) : sessionEndpoints(plan.fuzzer4, plan.target4);
-    const s = new TcpSession(ep, d.range(1024, 65535), plan.echoPort, d.u32(), g.pool);
+    const s = new TcpSession(ep, d.range(1024, 65535), plan.echoPort, d.u32(), g.pool, d);
     const offer: SynOffer = {
       mss: d.chance(70) ? 1460 : d.chance(40) ? -1 : d.pick([0, 1, 64, 88, 536, 1220, 9000, 65535]),
       wscale: d.chance(60) ? 7 : d.chance(50) ? -1 : d.below(20),
@@ -113,7 +128,7 @@ export class AttackEngine {
       offer.extra = extra;
     }
     s.open(offer);
-    this.stats.opened++;
+    this.opened++;
     this.collect(s);
     return { s, startedUs: nowUs, stepsLeft: d.range(3, 40) };
   }

@@ -19,10 +19,9 @@ import type { TcpSession } from './tcp-session.js';
  */
 export type AttackStep = (s: TcpSession, g: GenContext) => void;
 
+/** `n` random payload bytes, read-only (see `Dice.bytes`): segment() copies them into the packet. */
 function data(g: GenContext, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  g.dice.fill(b, 0, n);
-  return b;
+  return g.dice.bytes(n);
 }
 
 /** Sequence number `n` bytes after `s` (n may be negative). */
@@ -67,7 +66,9 @@ function icmpAbout(s: TcpSession, g: GenContext, type4: number, code: number, mt
 
 function randomOptions(g: GenContext): Uint8Array {
   const n = g.dice.range(1, 40);
-  const o = data(g, n);
+  // Written to below: a fresh array, not a read-only view.
+  const o = new Uint8Array(n);
+  g.dice.fill(o, 0, n);
   // Mostly known kinds, so the lie is in the length rather than the kind.
   for (let i = 0; i < n; i += 4) if (g.dice.chance(60)) o[i] = g.dice.pick([1, 2, 3, 4, 5, 8, 0]);
   return o;

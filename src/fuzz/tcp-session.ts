@@ -3,7 +3,7 @@ import { writeU32 } from '../core/bytes.js';
 import { seq, seqAdd, seqGt, seqLt, type Seq } from '../core/seq.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpSpec } from '../tcp/header.js';
 import type { PacketPool } from './packet-pool.js';
-import { sameV6, tcpPacket, type Endpoints, type TcpReply } from './wire.js';
+import { sameV6, tcpPacket, type Endpoints, type PayloadSums, type TcpReply } from './wire.js';
 
 /** What the fuzzer's SYN offers (RFC 9293 §3.2, RFC 7323, RFC 2018). */
 export interface SynOffer {
@@ -33,6 +33,11 @@ export interface SegmentSpec {
   checksum?: number;
   dataOffset?: number;
 }
+
+/** A {@link TcpSpec} with every field present (one shape for every segment built). */
+type SegmentRecord = {
+  -readonly [K in keyof Required<Omit<TcpSpec, 'reserved'>>]: TcpSpec[K];
+} & { reserved?: number };
 
 /** The session's view of the connection. */
 export type SessionState = 'idle' | 'syn-sent' | 'established' | 'closed';
@@ -72,6 +77,7 @@ export class TcpSession {
   /** Segments that arrived for this session. */
   segmentsIn = 0;
   resetByPeer = false;
+  private readonly spec: SegmentRecord;
 
   constructor(
     readonly ep: Endpoints,
@@ -80,9 +86,15 @@ export class TcpSession {
     iss: number,
     /** Where segments are allocated (default: a fresh array each). */
     private readonly pool?: PacketPool,
+    /** Payload sums known in advance (the fuzzer's noise block), to skip a checksum pass over them. */
+    private readonly sums?: PayloadSums,
   ) {
     this.iss = seq(iss);
     this.sndNxt = this.iss;
+    this.spec = {
+      srcPort: localPort, dstPort: remotePort, seq: 0, ack: 0, flags: 0, window: 0,
+      urgent: undefined, payload: undefined, options: undefined, checksum: undefined, dataOffset: undefined,
+    };
   }
 
   /** Sends the SYN with the offered options. */
@@ -182,20 +194,18 @@ export class TcpSession {
   segment(s: SegmentSpec): Uint8Array {
     let options = s.options;
     if (options === undefined && this.tsOn && s.noTimestamp !== true) options = this.timestampOption();
-    const spec: TcpSpec = {
-      srcPort: this.localPort,
-      dstPort: this.remotePort,
-      seq: s.seq ?? this.sndNxt,
-      ack: s.ack ?? ((s.flags & ACK) !== 0 ? this.rcvNxt : 0),
-      flags: s.flags,
-      window: s.window ?? 65535,
-    };
-    if (s.urgent !== undefined) spec.urgent = s.urgent;
-    if (s.payload !== undefined) spec.payload = s.payload;
-    if (options !== undefined) spec.options = options;
-    if (s.checksum !== undefined) spec.checksum = s.checksum;
-    if (s.dataOffset !== undefined) spec.dataOffset = s.dataOffset;
-    const p = tcpPacket(this.ep, spec, 64, this.pool);
+    // One spec record, rewritten whole for every segment (tcpPacket reads it at once and keeps nothing).
+    const spec = this.spec;
+    spec.seq = s.seq ?? this.sndNxt;
+    spec.ack = s.ack ?? ((s.flags & ACK) !== 0 ? this.rcvNxt : 0);
+    spec.flags = s.flags;
+    spec.window = s.window ?? 65535;
+    spec.urgent = s.urgent;
+    spec.payload = s.payload;
+    spec.options = options;
+    spec.checksum = s.checksum;
+    spec.dataOffset = s.dataOffset;
+    const p = tcpPacket(this.ep, spec, 64, this.pool, this.sums);
     this.outbox.push(p);
     return p;
   }

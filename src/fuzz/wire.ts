@@ -1,8 +1,7 @@
-import type { IPv4Address, IPv6Address } from '../core/address.js';
-import { readU16, readU32 } from '../core/bytes.js';
-import { writeIpv4HeaderAt } from '../ip/ipv4-header.js';
-import { writeIpv6Headers } from '../ip/ipv6-header.js';
-import { IPPROTO_TCP, writeTcpHeader, type TcpSpec } from '../tcp/header.js';
+import { writeIPv4, type IPv4Address, type IPv6Address } from '../core/address.js';
+import { readU16, readU32, writeU16, writeU32 } from '../core/bytes.js';
+import { finishChecksum, pseudoSumV4, sumBytes } from '../ip/checksum.js';
+import { IPPROTO_TCP, writeTcpFixed, type TcpSpec } from '../tcp/header.js';
 import type { PacketPool } from './packet-pool.js';
 
 /**
@@ -17,21 +16,86 @@ export type Endpoints =
   | { readonly family: 4; readonly src: IPv4Address; readonly dst: IPv4Address }
   | { readonly family: 6; readonly src: IPv6Address; readonly dst: IPv6Address };
 
+/** Knows the checksum sum of some payloads without reading them (see `Dice.noiseSum`): -1 when it does not. */
+export interface PayloadSums {
+  noiseSum(payload: Uint8Array): number;
+}
+
 /**
  * Builds IP + TCP (`spec.payload` included) in one new array (from `pool`
- * when given), checksums computed unless the spec overrides them.
+ * when given), checksums computed unless the spec overrides them. The IP
+ * header is the one every fuzzer segment carries (IPv4: no options, ID 0,
+ * DF, TOS 0; IPv6: traffic class and flow label 0), written field by field
+ * rather than through a header spec: this runs for every attack packet.
  */
-export function tcpPacket(ep: Endpoints, spec: TcpSpec, ttl = 64, pool?: PacketPool): Uint8Array {
-  const payloadLen = spec.payload?.length ?? 0;
-  const optLen = ((spec.options?.length ?? 0) + 3) & ~3;
-  const l4Len = 20 + optLen + payloadLen;
-  const ipLen = ep.family === 4 ? 20 : 40;
+export function tcpPacket(ep: Endpoints, spec: TcpSpec, ttl = 64, pool?: PacketPool, sums?: PayloadSums): Uint8Array {
+  const payload = spec.payload;
+  const payloadLen = payload === undefined ? 0 : payload.length;
+  const options = spec.options;
+  const rawOptLen = options === undefined ? 0 : options.length;
+  const optLen = (rawOptLen + 3) & ~3;
+  const hlen = 20 + optLen;
+  const l4Len = hlen + payloadLen;
+  const v4 = ep.family === 4;
+  const ipLen = v4 ? 20 : 40;
   const b = pool !== undefined ? pool.alloc(ipLen + l4Len) : new Uint8Array(ipLen + l4Len);
-  if (spec.payload !== undefined) b.set(spec.payload, ipLen + 20 + optLen);
-  writeTcpHeader(b, ipLen, spec, payloadLen, ep.src, ep.dst);
-  if (ep.family === 4) writeIpv4HeaderAt(b, 0, { src: ep.src, dst: ep.dst, protocol: IPPROTO_TCP, ttl, df: true }, l4Len);
-  else writeIpv6Headers(b, 0, { src: ep.src, dst: ep.dst, protocol: IPPROTO_TCP, hopLimit: ttl }, l4Len);
+  if (payload !== undefined) b.set(payload, ipLen + hlen);
+  const o = ipLen;
+  const flags = spec.flags ?? 0;
+  writeTcpFixed(b, o, spec.srcPort, spec.dstPort, spec.seq ?? 0, spec.ack ?? 0, flags, spec.window ?? 0, optLen);
+  // Data offset (possibly a lie), reserved bits and AE share byte 12 (RFC 9293 §3.1, RFC 3168).
+  b[o + 12] = (((spec.dataOffset ?? hlen >>> 2) & 0x0f) << 4) | (((spec.reserved ?? 0) & 7) << 1) | ((flags >>> 8) & 1);
+  writeU16(b, o + 18, spec.urgent ?? 0);
+  if (options !== undefined) {
+    b.set(options, o + 20);
+    // Pad with EOL (zero) bytes to the data offset.
+    for (let i = o + 20 + rawOptLen; i < o + hlen; i++) b[i] = 0;
+  }
+  if (v4) writeFuzzIpv4(b, ep.src, ep.dst, IPPROTO_TCP, ttl, l4Len);
+  else writeFuzzIpv6(b, ep.src, ep.dst, IPPROTO_TCP, ttl, l4Len);
+  if (spec.checksum !== undefined) {
+    writeU16(b, o + 16, spec.checksum);
+  } else {
+    // RFC 9293 §3.1: the pseudo-header sum, taken from the header just written for IPv6 (RFC 8200 §8.1).
+    const pseudo = v4
+      ? pseudoSumV4(ep.src, ep.dst, IPPROTO_TCP, l4Len)
+      : sumBytes(b, 8, 40) + (l4Len >>> 16) + (l4Len & 0xffff) + IPPROTO_TCP;
+    // The header is a whole number of words, so the payload's words can be summed apart (RFC 1071 §2(B)).
+    const payloadSum = payload !== undefined && sums !== undefined ? sums.noiseSum(payload) : -1;
+    const sum = payloadSum >= 0 ? sumBytes(b, o, o + hlen, pseudo) + payloadSum : sumBytes(b, o, o + l4Len, pseudo);
+    writeU16(b, o + 16, finishChecksum(sum));
+  }
   return b;
+}
+
+/**
+ * A 20-byte IPv4 header (RFC 791 §3.1) with no options, ID 0, DF set and
+ * TOS 0 at `b[0..20)`; its checksum is summed from the field values, with
+ * no pass over the bytes.
+ */
+function writeFuzzIpv4(b: Uint8Array, src: IPv4Address, dst: IPv4Address, protocol: number, ttl: number, l4Len: number): void {
+  const total = 20 + l4Len;
+  const ttlProto = ((ttl & 0xff) << 8) | protocol;
+  b[0] = 0x45;
+  b[1] = 0;
+  writeU16(b, 2, total);
+  writeU16(b, 4, 0);
+  writeU16(b, 6, 0x4000);
+  writeU16(b, 8, ttlProto);
+  writeIPv4(b, 12, src);
+  writeIPv4(b, 16, dst);
+  const sum = 0x4500 + total + 0x4000 + ttlProto + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  writeU16(b, 10, finishChecksum(sum));
+}
+
+/** A 40-byte IPv6 header (RFC 8200 §3), traffic class and flow label 0, at `b[0..40)`. */
+function writeFuzzIpv6(b: Uint8Array, src: IPv6Address, dst: IPv6Address, protocol: number, hopLimit: number, payloadLen: number): void {
+  writeU32(b, 0, 0x60000000);
+  writeU16(b, 4, payloadLen);
+  b[6] = protocol;
+  b[7] = hopLimit & 0xff;
+  b.set(src, 8);
+  b.set(dst, 24);
 }
 
 /** The fields of a TCP answer that the fuzzer tracks. */

@@ -25,7 +25,7 @@ import {
   IPPROTO_ICMPV6,
   isIcmpv6Error,
   parseIcmpv6,
-  type Icmpv6Fields,
+  type Icmpv6Spec,
   type Icmpv6Message,
 } from './icmpv6-header.js';
 import { PendingEchoes } from './pending-echoes.js';
@@ -271,12 +271,13 @@ export class Icmpv6Layer {
     else errSrc = r.src as IPv6Address;
     if (this.config.rateLimited(type) && !this.allow(src, this.ip.routes6.lookup(src, r.ifindex)?.prefix ?? 128)) return;
     const invoking = packet.subarray(0, Math.min(packet.length, ICMPV6_ERROR_MAX_QUOTE));
-    let fields: Icmpv6Fields;
-    if (type === ICMPV6_PACKET_TOO_BIG) fields = { kind: 'packet-too-big', mtu: param, invoking };
-    else if (type === ICMPV6_PARAM_PROBLEM) fields = { kind: 'param-problem', pointer: param, invoking };
-    else if (type === ICMPV6_TIME_EXCEEDED) fields = { kind: 'time-exceeded', invoking };
-    else fields = { kind: 'dest-unreachable', invoking };
-    const pkt = buildIcmpv6Buffer({ ...fields, code }, errSrc, src);
+    // The spec is built whole (no spread of a fields object: this runs for every error sent).
+    let spec: Icmpv6Spec;
+    if (type === ICMPV6_PACKET_TOO_BIG) spec = { kind: 'packet-too-big', mtu: param, invoking, code };
+    else if (type === ICMPV6_PARAM_PROBLEM) spec = { kind: 'param-problem', pointer: param, invoking, code };
+    else if (type === ICMPV6_TIME_EXCEEDED) spec = { kind: 'time-exceeded', invoking, code };
+    else spec = { kind: 'dest-unreachable', invoking, code };
+    const pkt = buildIcmpv6Buffer(spec, errSrc, src);
     const result = this.ip.send({ dst: src, src: errSrc, protocol: IPPROTO_ICMPV6, ...(ifindex !== 0 ? { ifindex } : {}) }, pkt);
     if (result !== 'ok') {
       c.Icmp6OutErrors++;

@@ -52,6 +52,12 @@ export class NetInterface {
   medium: EthernetMedium | null = null;
   /** IPv6 state (ND, MLD, router and prefix lists), once IPv6 is enabled on the interface. */
   v6: Ipv6Interface | null = null;
+  /**
+   * Bumped whenever the IPv4 addresses change (through {@link addIpv4}: the
+   * `ipv4` list is not to be edited directly), so that the IP layer's
+   * route cache knows when to forget.
+   */
+  ipv4Version = 0;
 
   constructor(
     /** Stack-local index, starting at 1 (0 means "any"). */
@@ -68,6 +74,7 @@ export class NetInterface {
     const broadcast = prefix >= 31 ? null : ((address & mask) | ~mask) >>> 0;
     const a: Ipv4Assignment = { address, prefix, broadcast };
     this.ipv4.push(a);
+    this.ipv4Version++;
     return a;
   }
 

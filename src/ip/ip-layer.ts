@@ -19,6 +19,7 @@ import { autoFlowLabel, ipv6Output, type RouteError } from './ipv6-output.js';
 import { routeIpv6 } from './ipv6-route.js';
 import { PmtuCache } from './pmtu-cache.js';
 import { ReassemblyBuffer, type ReassemblyTimeout } from './reassembly.js';
+import { Ipv4RouteCache, type Route4Entry } from './route-cache4.js';
 import { Ipv4RouteTable } from './route-table.js';
 import { Ipv6RouteTable } from './route-table6.js';
 import { parseIpv4 } from './ipv4-header.js';
@@ -45,6 +46,12 @@ import type {
  */
 export type Icmpv6ErrorSender = (original: InboundIp, type: number, code: number, param: number, evenIfMulticast: boolean) => void;
 
+/** A route cache entry for `dst` through `iface`. */
+function entry4(dst: IPv4Address, srcKey: number, iface: NetInterface, src: IPv4Address, nextHop: IPv4Address, local: boolean): Route4Entry {
+  const broadcast = dst === 0xffffffff || iface.isIpv4Broadcast(dst);
+  return { dst, srcKey, gen: 0, iface, src, nextHop, local, broadcast, result: null };
+}
+
 /** Options for {@link IpStack.addInterface}. */
 export interface InterfaceOptions {
   /** Interface name (default: the link's name). */
@@ -63,6 +70,8 @@ export class IpStack implements IpLayer {
   readonly interfaces: NetInterface[] = [];
   readonly routes4 = new Ipv4RouteTable();
   readonly routes6 = new Ipv6RouteTable();
+  /** Resolved IPv4 routes (see {@link routeEntry4}). */
+  private readonly routeCache4 = new Ipv4RouteCache();
   /** Path MTUs learned from ICMP for both families (RFC 1191, RFC 8201). */
   readonly pmtu = new PmtuCache();
   /** Protocol number → handler (arrays indexed by number: no hashing on the hot path). */
@@ -334,9 +343,39 @@ export class IpStack implements IpLayer {
       return typeof r === 'string' ? null : r;
     }
     if (src !== undefined && typeof src !== 'number') return null;
+    const e = this.routeEntry4(dst, src);
+    if (e === null) return null;
+    const mtu = e.local ? 65535 : Math.min(e.iface.mtu, this.pmtu.get(dst, this.ctx.clock.now()));
+    let r = e.result;
+    if (r === null || r.mtu !== mtu) {
+      r = { family: 4, src: e.src, dst, nextHop: e.nextHop, ifindex: e.iface.index, mtu };
+      e.result = r;
+    }
+    return r;
+  }
+
+  /**
+   * The IPv4 route to `dst` (from `src` when given), or null when there is
+   * none or its interface is down. Answers come from a per-stack cache that
+   * forgets everything when a route or an address changes; the `up` flag
+   * is checked on every use.
+   */
+  routeEntry4(dst: IPv4Address, src?: IPv4Address): Route4Entry | null {
+    const cache = this.routeCache4;
+    let addressVersion = 0;
+    const ifs = this.interfaces;
+    for (let i = 0; i < ifs.length; i++) addressVersion += ifs[i]!.ipv4Version + 1;
+    cache.sync(this.routes4.version, addressVersion);
+    const srcKey = src === undefined ? -1 : src;
+    const hit = cache.get(dst, srcKey);
+    if (hit !== undefined && (hit.local || hit.iface.up)) return hit;
     // A local destination is reached through the stack itself (Linux's `local` table).
     const own = this.interfaceOfIpv4(dst);
-    if (own) return { family: 4, src: src ?? dst, dst, nextHop: dst, ifindex: own.index, mtu: 65535 };
+    if (own) {
+      const e = entry4(dst, srcKey, own, src ?? dst, dst, true);
+      cache.put(e);
+      return e;
+    }
     const r = this.routes4.lookup(dst);
     let iface: NetInterface | undefined;
     let nextHop: IPv4Address = dst;
@@ -352,7 +391,10 @@ export class IpStack implements IpLayer {
     if (!iface || !iface.up) return null;
     chosenSrc ??= iface.ipv4SourceFor(nextHop);
     if (chosenSrc === null) return null;
-    return { family: 4, src: chosenSrc, dst, nextHop, ifindex: iface.index, mtu: Math.min(iface.mtu, this.pmtu.get(dst, this.ctx.clock.now())) };
+    const e = entry4(dst, srcKey, iface, chosenSrc, nextHop, false);
+    // Without a route the interface is "the first one up", which follows `up` flags the cache does not watch.
+    if (r) cache.put(e);
+    return e;
   }
 
   /** IPv6 route lookup with source selection and path MTU, or the errno why not (see {@link routeIpv6}). */

@@ -171,7 +171,7 @@ function deliver(
     c.Ip6InDelivers++;
     return;
   }
-  const info = inbound(iface, packet.subarray(0, end), h, x.protocol, dstKind, wasReassembled);
+  const info = inbound(iface, end === packet.length ? packet : packet.subarray(0, end), h, x.protocol, dstKind, wasReassembled);
   const handler = ip.handlers[x.protocol];
   if (handler === undefined) {
     c.Ip6InUnknownProtos++;

@@ -24,6 +24,8 @@ export class Ipv4RouteTable {
   private readonly byLength = new Map<number, Map<number, Ipv4Route[]>>();
   /** Prefix lengths present, longest first. */
   private lengths: number[] = [];
+  /** Bumped by every change, so that caches of lookups (the IP layer's route cache) know when to forget. */
+  version = 0;
 
   /** Adds a route. Throws on a malformed route (programmer error). */
   add(route: Ipv4Route): void {
@@ -31,6 +33,7 @@ export class Ipv4RouteTable {
       throw new RangeError(`bad prefix length ${route.prefix}`);
     }
     const network = (route.network & ipv4Mask(route.prefix)) >>> 0;
+    this.version++;
     const normalised: Ipv4Route = { ...route, network };
     let table = this.byLength.get(route.prefix);
     if (!table) {
@@ -53,6 +56,7 @@ export class Ipv4RouteTable {
     if (!list) return 0;
     const kept = list.filter((r) => ifindex !== undefined && r.ifindex !== ifindex);
     const removed = list.length - kept.length;
+    this.version++;
     if (kept.length > 0) table.set(key, kept);
     else table.delete(key);
     if (table.size === 0) {

@@ -320,7 +320,8 @@ export class UdpLayer {
       return;
     }
     const d = parsed.value;
-    if (!udpChecksumValid(payload.subarray(0, d.length), info.src, info.dst)) {
+    // The checksum covers the UDP length; bytes past it (rare) are not part of the datagram.
+    if (!udpChecksumValid(d.length === payload.length ? payload : payload.subarray(0, d.length), info.src, info.dst)) {
       if (v6) {
         c.Udp6InCsumErrors++;
         c.Udp6InErrors++;
