@@ -309,9 +309,7 @@ export function tcpOutput(c: TcpConnection, push = false, corkOnce = false, push
     const segs = Math.ceil(len / mss);
     // PSH on the burst's last segment when the burst has several segments
     // or carries the end of a write (a push mark), as Linux 6.18 sends.
-    // The burst's PSH flag comes from a push mark; on the wire a burst of
-    // several segments shows PSH anyway (observed on Linux 6.18), but only
-    // the mark stays with the data for retransmissions.
+    // Only the mark stays with the data for retransmissions (SentSegment.psh).
     const mark = c.sendBuf.pushMarkIn(offset, offset + len);
     const psh = host.config.pushPolicy === 'bsd' ? emptied : segs >= 2 || mark;
     let left = len;

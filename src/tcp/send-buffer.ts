@@ -32,6 +32,8 @@ export class SendBuffer {
   /** Push marks as stream positions, ascending; those before `markHead` are spent. */
   private marks: number[] = [];
   private markHead = 0;
+  /** Marks before this index lie at or below the last `pushMarkIn` start (SND.NXT only moves forward). */
+  private markScan = 0;
 
   /** Bytes held (in flight + not yet sent). */
   get length(): number {
@@ -66,12 +68,11 @@ export class SendBuffer {
     const lo = this.base + from;
     const hi = this.base + to;
     const m = this.marks;
-    for (let i = this.markHead; i < m.length; i++) {
-      const p = m[i]!;
-      if (p > hi) return false;
-      if (p > lo) return true;
-    }
-    return false;
+    let i = this.markScan > this.markHead ? this.markScan : this.markHead;
+    if (i > this.markHead && m[i - 1]! > lo) i = this.markHead;
+    while (i < m.length && m[i]! <= lo) i++;
+    this.markScan = i;
+    return i < m.length && m[i]! <= hi;
   }
 
   /**
@@ -126,8 +127,10 @@ export class SendBuffer {
     if (this.markHead === m.length) {
       if (m.length > 0) this.marks = [];
       this.markHead = 0;
+      this.markScan = 0;
     } else if (this.markHead > 64 && this.markHead * 2 > m.length) {
       this.marks = m.slice(this.markHead);
+      this.markScan = Math.max(0, this.markScan - this.markHead);
       this.markHead = 0;
     }
     let left = n;
@@ -165,6 +168,7 @@ export class SendBuffer {
     this.base += this.len;
     this.marks = [];
     this.markHead = 0;
+    this.markScan = 0;
     this.chunks = [];
     this.head = 0;
     this.headOff = 0;
