@@ -299,6 +299,12 @@ export function onAck(c: TcpConnection, ack: Seq, opts: TcpOptions, isPureDup: b
  * recovery was started (enterRecovery already applied PRR for this ACK).
  * Runs once per ACK, before PRR or cwnd growth see the ACK.
  */
+/**
+ * Loss detection for one ACK, before cwnd reacts (Linux
+ * tcp_fastretrans_alert → tcp_identify_packet_loss): a D-SACK undo, then
+ * RACK. Returns the segments RACK marked lost, or -1 when that started
+ * recovery (enterRecovery has then set cwnd and retransmitted).
+ */
 function identifyLoss(c: TcpConnection, now: number, delivered: number): number {
   if (c.dsackEnd !== null && c.undoActive && c.undoRetrans === 0 && !c.inLoss) dsackUndo(c);
   const r = c.rack;
