@@ -187,6 +187,16 @@ static napi_value make_int32(napi_env env, int32_t v) {
   return r;
 }
 
+/* { fd, name }: what open and adopt both return about a device. */
+static napi_value device_object(napi_env env, int32_t fd, const struct ifreq *ifr) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "fd", make_int32(env, fd));
+  napi_create_string_utf8(env, ifr->ifr_name, strnlen(ifr->ifr_name, IFNAMSIZ), &v);
+  napi_set_named_property(env, obj, "name", v);
+  return obj;
+}
+
 static napi_value make_undefined(napi_env env) {
   napi_value r;
   napi_get_undefined(env, &r);
@@ -244,12 +254,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
                        strerror(err));
   }
 
-  napi_value obj, v;
-  napi_create_object(env, &obj);
-  napi_set_named_property(env, obj, "fd", make_int32(env, fd));
-  napi_create_string_utf8(env, ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ), &v);
-  napi_set_named_property(env, obj, "name", v);
-  return obj;
+  return device_object(env, fd, &ifr);
 }
 
 /*
@@ -288,11 +293,7 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
     return throw_errno(env, err, "fcntl", "cannot make fd %d non-blocking: %s", fd, strerror(err));
   }
 
-  napi_value obj, v;
-  napi_create_object(env, &obj);
-  napi_set_named_property(env, obj, "fd", make_int32(env, fd));
-  napi_create_string_utf8(env, ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ), &v);
-  napi_set_named_property(env, obj, "name", v);
+  napi_value obj = device_object(env, fd, &ifr), v;
   napi_get_boolean(env, (ifr.ifr_flags & IFF_TAP) != 0, &v);
   napi_set_named_property(env, obj, "tap", v);
   napi_get_boolean(env, (ifr.ifr_flags & IFF_MULTI_QUEUE) != 0, &v);

@@ -6,7 +6,7 @@ import { formatLine } from './decode/format-line.js';
 import { formatVerbose } from './decode/format-verbose.js';
 import { formatFilterError, packetFilter, type PacketPredicate } from './filter/filter.js';
 import { runLiveDump } from './dump-live.js';
-import { UsageError, type CommandIo } from './io.js';
+import { fileErrorText, UsageError, type CommandIo } from './io.js';
 
 /**
  * `tsip dump FILE.pcap [-v] [-c N] [EXPRESSION...]`: prints a capture one
@@ -99,17 +99,6 @@ function compileExpression(words: string[]): PacketPredicate {
   throw new UsageError(`${formatFilterError(text, f.error)}\n${USAGE}`);
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'No such file or directory';
-    if (code === 'EACCES') return 'Permission denied';
-    if (code === 'EISDIR') return 'Is a directory';
-    return e.message;
-  }
-  return String(e);
-}
-
 /** Writes lines to `io.out` in chunks: neither one write per line nor one giant string. */
 function writeLines(io: CommandIo, lines: Iterable<string>): void {
   const CHUNK = 1024;
@@ -137,7 +126,7 @@ export async function runDump(args: string[], io: CommandIo): Promise<number> {
     const buf = await readFile(parsed.file);
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    io.err(`tsip dump: ${parsed.file}: ${errorText(e)}\n`);
+    io.err(`tsip dump: ${parsed.file}: ${fileErrorText(e)}\n`);
     return 1;
   }
   const r = readPcapBytes(bytes);

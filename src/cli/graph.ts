@@ -4,7 +4,7 @@ import { analyzeConnection, capturePackets, resolveSender } from './graph/analys
 import { connectionMatches, connectionName, groupConnections, parseConnectionName, type TcpConnectionPackets } from './graph/connections.js';
 import { renderHtml } from './graph/html.js';
 import { graphSummary, graphTitle, renderSvg } from './graph/svg.js';
-import { UsageError, type CommandIo } from './io.js';
+import { fileErrorText, UsageError, type CommandIo } from './io.js';
 
 /**
  * `tsip graph FILE.pcap [--conn A:P-B:P] [--dir client|server|A:P] [--time FROM:TO] -o OUT.svg|OUT.html`:
@@ -72,17 +72,6 @@ function parseArgs(args: string[]): GraphArgs | null {
   return { file, out, format, conn, dir, timeRange, list };
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'No such file or directory';
-    if (code === 'EACCES') return 'Permission denied';
-    if (code === 'EISDIR') return 'Is a directory';
-    return e.message;
-  }
-  return String(e);
-}
-
 /** One line per connection for `--list` and for error messages. */
 function describeConnection(c: TcpConnectionPackets): string {
   let up = 0;
@@ -107,7 +96,7 @@ export async function runGraph(args: string[], io: CommandIo): Promise<number> {
     const buf = await readFile(file);
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    io.err(`tsip graph: ${file}: ${errorText(e)}\n`);
+    io.err(`tsip graph: ${file}: ${fileErrorText(e)}\n`);
     return 1;
   }
   const r = readPcapBytes(bytes);
@@ -148,7 +137,7 @@ export async function runGraph(args: string[], io: CommandIo): Promise<number> {
   try {
     await writeFile(parsed.out!, text);
   } catch (e) {
-    io.err(`tsip graph: ${parsed.out}: ${errorText(e)}\n`);
+    io.err(`tsip graph: ${parsed.out}: ${fileErrorText(e)}\n`);
     return 1;
   }
   for (const g of graphs) io.out(`${graphTitle(g)}: ${graphSummary(g)}\n`);

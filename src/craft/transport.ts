@@ -1,3 +1,4 @@
+import { concatBytes } from '../core/bytes.js';
 import { IPPROTO_TCP, buildTcp, type TcpSpec } from '../tcp/header.js';
 import { encodeTcpOptionList, type TcpOption } from '../tcp/options.js';
 import { buildUdp, IPPROTO_UDP, type UdpSpec } from '../udp/header.js';
@@ -37,15 +38,7 @@ export function encodeTcpOptions(list: readonly TcpOptionCraft[]): Uint8Array {
     parts.push(b);
   }
   flush();
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let i = 0;
-  for (const p of parts) {
-    out.set(p, i);
-    i += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Fields of a TCP segment to craft: the codec's spec, flags also as letters, options also as a list. */

@@ -4,7 +4,7 @@ import type { ErrnoCode } from '../core/errno.js';
 import { PacketBuffer } from '../core/packet-buffer.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import type { InboundIp, IpAddress } from '../ip/types.js';
-import { bindableIpv4, isBroadcastDestination, loopBackCopy, routeDatagram, setDatagramOption } from '../udp/datagram-route.js';
+import { bindableIpv4, isBroadcastDestination, loopBackCopy, prepareDatagram4, routeDatagram, setDatagramOption } from '../udp/datagram-route.js';
 import { QueuedEndpoint } from '../udp/queued-endpoint.js';
 import type { DatagramOptionName, DatagramOptionValues } from '../udp/socket-options.js';
 import type { Icmpv4Message } from './icmpv4-header.js';
@@ -20,9 +20,6 @@ export interface IcmpReceived {
   readonly ttl: number;
   readonly tos: number;
 }
-
-/** IPv4 header without options. */
-const IPV4_HEADER = 20;
 
 /**
  * Sends an ICMP message the endpoint built (raw) or completed (ping) to
@@ -42,36 +39,12 @@ export function icmpEndpointOutput(
   fill: (b: Uint8Array, o: number) => void,
 ): 'ok' | ErrnoCode {
   const c = ctx.counters;
-  const o = ep.options;
-  const route = routeDatagram(ip, o, source, dst);
-  if (typeof route === 'string') {
-    if (route === 'ENETUNREACH') c.IpOutNoRoutes++;
-    return route;
-  }
-  const multicast = isIPv4Multicast(dst);
-  const broadcast = !multicast && isBroadcastDestination(ip, dst);
-  if (broadcast && !o.broadcast) return 'EACCES';
-  const total = IPV4_HEADER + length;
-  if (total > 0xffff || (o.pmtuDiscovery === 'do' && total > route.mtu)) return 'EMSGSIZE';
-  const df = o.pmtuDiscovery === 'dont' ? false : o.pmtuDiscovery === 'want' ? total <= route.mtu : true;
-  const pending = ep.takeError();
-  if (pending !== null) return pending;
-
+  const d = prepareDatagram4(ip, c, ep, source, dst, length, IPPROTO_ICMP);
+  if (typeof d === 'string') return d;
   const pkt = PacketBuffer.alloc(length);
   fill(pkt.buf, pkt.start);
   const type = length > 0 ? pkt.buf[pkt.start]! : -1;
-  const result = ip.send(
-    {
-      dst,
-      src: route.src,
-      protocol: IPPROTO_ICMP,
-      ttl: multicast ? o.mcTtl : o.unicastTtl,
-      tos: o.tos,
-      dontFragment: df,
-      ...(route.forceIfindex !== 0 ? { ifindex: route.forceIfindex } : {}),
-    },
-    pkt,
-  );
+  const result = ip.send(d.send, pkt);
   if (result !== 'ok') return result;
   // Linux counts ICMP output by type for every sender, sockets included (icmp_out_count).
   c.IcmpOutMsgs++;
@@ -80,7 +53,7 @@ export function icmpEndpointOutput(
   else if (type === 3) c.IcmpOutDestUnreachs++;
   else if (type === 11) c.IcmpOutTimeExcds++;
   else if (type === 12) c.IcmpOutParmProbs++;
-  if (multicast || broadcast) loopBackCopy(ip, route.ifindex, dst, o.mcLoop, pkt.view());
+  if (d.loopCopy) loopBackCopy(ip, d.route.ifindex, dst, ep.options.mcLoop, pkt.view());
   return 'ok';
 }
 

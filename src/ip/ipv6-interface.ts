@@ -1,6 +1,6 @@
 import type { IPv6Address } from '../core/address.js';
 import { Timer } from '../core/scheduler.js';
-import type { NeighborCache, NeighborConfig } from '../link/neighbor-cache.js';
+import { DEFAULT_NEIGHBOR_CONFIG, type NeighborCache, type NeighborConfig } from '../link/neighbor-cache.js';
 import type { Ipv6Assignment } from './interface.js';
 import type { MldHost } from './mld-host.js';
 
@@ -49,15 +49,8 @@ export function defaultIpv6InterfaceConfig(): Ipv6InterfaceConfig {
     mldReports: true,
     mldUnsolicitedReportIntervalUs: 1_000_000,
     mldRobustness: 2,
-    neighbor: {
-      baseReachableUs: 30_000_000,
-      retransUs: 1_000_000,
-      delayFirstProbeUs: 5_000_000,
-      maxMulticastSolicit: 3,
-      maxUnicastSolicit: 3,
-      queueLength: 3,
-      maxEntries: 1024,
-    },
+    // RFC 4861 §10 constants, as ARP's cache uses them.
+    neighbor: { ...DEFAULT_NEIGHBOR_CONFIG },
   };
 }
 

@@ -1,3 +1,4 @@
+import { concatBytes } from '../core/bytes.js';
 import { fail, type ParseResult } from '../core/result.js';
 import type { LinkType } from './link.js';
 
@@ -172,15 +173,7 @@ export function encodePcap(
 ): Uint8Array {
   const parts = [encodePcapFileHeader(pcapLinkType, snaplen)];
   for (const p of packets) parts.push(encodePcapRecord(p.timeUs, p.data, snaplen, p.originalLength ?? p.data.length));
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { concatBytes } from '../core/bytes.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkType } from './link.js';
 import {
@@ -124,15 +125,7 @@ export class PcapWriter {
   toBytes(): Uint8Array {
     if (!this.inMemory) throw new Error('PcapWriter.toBytes: this writer writes to a file');
     this.spill();
-    let n = 0;
-    for (const p of this.done) n += p.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of this.done) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(this.done);
   }
 
   private fill(out: Uint8Array, o: number, frame: Uint8Array, cap: number, timeUs: number): void {

@@ -130,15 +130,15 @@ function dataSent(c: TcpConnection): void {
 /**
  * RFC 5681 §4.1 restart window (Linux tcp_slow_start_after_idle_check):
  * with nothing in flight and no data sent for longer than an RTO, cwnd
- * decays towards the restart window min(IW, cwnd). Run when the application
- * queues data and when queued data is about to leave (it may have waited
- * behind a zero window: slow-start-after-win-update.pkt). Only with
+ * decays towards the restart window min(IW, cwnd). Checked whenever new data
+ * is about to leave — after a write, or after waiting behind a zero window
+ * (slow-start-after-win-update.pkt) — once per silence. Only with
  * tcp_slow_start_after_idle on.
  */
-export function restartAfterIdle(c: TcpConnection): void {
+function restartAfterIdle(c: TcpConnection): void {
   if (!c.host.config.slowStartAfterIdle || seqDiff(c.sndNxt, c.sndUna) > 0) return;
   const now = c.host.ctx.clock.now();
-  // One restart per silence: a write and the transmission after it both check.
+  // One restart per silence: output runs many times while a window stays shut.
   const idle = now - Math.max(c.lastSendAt, c.idleRestartAt);
   const rto = c.rtt.rtoUs;
   if (idle > rto) {
@@ -278,7 +278,7 @@ export function tcpOutput(c: TcpConnection, push = false, corkOnce = false, push
   // together, and such a burst of several segments ends with PSH.
   while (c.rtx.lostBytes > 0) {
     const room = cwndRoomSegs(c);
-    if (room <= 0 || c.pipe() >= cwnd) {
+    if (room <= 0) {
       c.cwndLimited = true;
       break;
     }

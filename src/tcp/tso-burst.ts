@@ -34,10 +34,9 @@ export function updatePacingRate(c: TcpConnection): void {
   }
   const mss = c.mss;
   const cc = c.cc;
-  const cwndSegs = Math.floor(cc.cwnd / mss);
   const outSegs = Math.ceil(seqDiff(c.sndNxt, c.sndUna) / mss);
   const ratio = cc.cwnd < cc.ssthresh / 2 ? 2 : 1.2;
-  c.pacingRate = (mss * Math.max(cwndSegs, outSegs) * ratio * 1_000_000) / srtt;
+  c.pacingRate = (mss * Math.max(cwndSegs(c), outSegs) * ratio * 1_000_000) / srtt;
 }
 
 /** Linux tcp_tso_autosize: the largest burst, in segments. */
@@ -60,11 +59,8 @@ export function tsoAutosizeSegs(c: TcpConnection): number {
  * 0 when cwnd is full.
  */
 export function cwndQuotaSegs(c: TcpConnection): number {
-  const mss = c.mss;
-  const cwnd = Math.max(1, Math.floor(c.cc.cwnd / mss));
-  const inFlight = Math.ceil(c.pipe() / mss);
-  if (inFlight >= cwnd) return 0;
-  return Math.min(Math.max(cwnd >>> 1, 1), cwnd - inFlight);
+  const room = cwndRoomSegs(c);
+  return room <= 0 ? 0 : Math.min(Math.max(cwndSegs(c) >>> 1, 1), room);
 }
 
 /**
@@ -72,6 +68,10 @@ export function cwndQuotaSegs(c: TcpConnection): number {
  * carry (cwnd minus what is in flight; no half-cwnd cap there).
  */
 export function cwndRoomSegs(c: TcpConnection): number {
-  const mss = c.mss;
-  return Math.max(1, Math.floor(c.cc.cwnd / mss)) - Math.ceil(c.pipe() / mss);
+  return cwndSegs(c) - Math.ceil(c.pipe() / c.mss);
+}
+
+/** cwnd in whole segments, at least one (Linux counts cwnd in packets). */
+function cwndSegs(c: TcpConnection): number {
+  return Math.max(1, Math.floor(c.cc.cwnd / c.mss));
 }

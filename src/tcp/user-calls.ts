@@ -28,7 +28,6 @@ export function userWrite(c: TcpConnection, data: Uint8Array, more = false): num
     throw new SocketError('EPIPE', 'write');
   }
   const open = c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT;
-  if (open) out.restartAfterIdle(c);
   // Linux tcp_sendmsg_locked: fill the unsent tail skb up to size_goal,
   // start a new skb only while the buffer is under SO_SNDBUF, and send a
   // full skb at once if it is next in line (tcp_push_one).

@@ -1,7 +1,8 @@
 import { isIPv4Multicast, type IPv4Address, type IPv6Address } from '../core/address.js';
+import type { Counters } from '../core/counters.js';
 import type { ErrnoCode } from '../core/errno.js';
 import type { IpStack } from '../ip/ip-layer.js';
-import type { IpAddress } from '../ip/types.js';
+import type { IpAddress, IpSendOptions } from '../ip/types.js';
 import { isWildcard } from './addresses.js';
 import type { DatagramOptionName, DatagramOptions, DatagramOptionValues } from './socket-options.js';
 
@@ -22,6 +23,10 @@ export interface DatagramRoute {
 }
 
 const LIMITED_BROADCAST = 0xffffffff;
+/** IPv4 header without options. */
+const IPV4_HEADER = 20;
+/** Largest IPv4 datagram (the total length field). */
+const IPV4_MAX = 0xffff;
 
 /**
  * Chooses interface and source for `dst`. The bound device wins; for
@@ -78,6 +83,55 @@ export function routeDatagram6(ip: IpStack, o: DatagramOptions, source: IPv6Addr
   const r = ip.route6(dst, isWildcard(source) ? undefined : source, oif);
   if (typeof r === 'string') return r;
   return { src: r.src as IPv6Address, ifindex: r.ifindex, mtu: r.mtu, forceIfindex: oif };
+}
+
+/** An IPv4 datagram cleared to leave (see {@link prepareDatagram4}). */
+export interface PreparedDatagram4 {
+  readonly route: DatagramRoute;
+  /** Multicast or broadcast: a copy loops back into our own input (loopBackCopy). */
+  readonly loopCopy: boolean;
+  /** What ip.send takes for it. */
+  readonly send: IpSendOptions;
+}
+
+/**
+ * The checks udp_sendmsg, ping_v4_sendmsg and raw_sendmsg share before an
+ * IPv4 datagram of `ipPayload` bytes (everything after the IPv4 header) is
+ * built: the route (IpOutNoRoutes on ENETUNREACH), the broadcast permission
+ * (EACCES), the size — the IPv4 length field, and the route MTU under
+ * IP_PMTUDISC_DO (ip_append_data: EMSGSIZE) — and a pending error, which
+ * fails this send once (sock_alloc_send_pskb checks sk_err). DF follows
+ * IP_MTU_DISCOVER: set on whatever fits the path under 'want' (the
+ * default), always under 'do'/'probe', never under 'dont'.
+ */
+export function prepareDatagram4(
+  ip: IpStack,
+  counters: Counters,
+  ep: { readonly options: DatagramOptions; takeError(): ErrnoCode | null },
+  source: IpAddress,
+  dst: IPv4Address,
+  ipPayload: number,
+  protocol: number,
+): PreparedDatagram4 | ErrnoCode {
+  const o = ep.options;
+  const route = routeDatagram(ip, o, source, dst);
+  if (typeof route === 'string') {
+    if (route === 'ENETUNREACH') counters.IpOutNoRoutes++;
+    return route;
+  }
+  const multicast = isIPv4Multicast(dst);
+  const broadcast = !multicast && isBroadcastDestination(ip, dst);
+  if (broadcast && !o.broadcast) return 'EACCES';
+  const total = IPV4_HEADER + ipPayload;
+  if (total > IPV4_MAX || (o.pmtuDiscovery === 'do' && total > route.mtu)) return 'EMSGSIZE';
+  const dontFragment = o.pmtuDiscovery === 'dont' ? false : o.pmtuDiscovery === 'want' ? total <= route.mtu : true;
+  const pending = ep.takeError();
+  if (pending !== null) return pending;
+  const send: IpSendOptions = {
+    dst, src: route.src, protocol, ttl: multicast ? o.mcTtl : o.unicastTtl, tos: o.tos, dontFragment,
+    ...(route.forceIfindex !== 0 ? { ifindex: route.forceIfindex } : {}),
+  };
+  return { route, loopCopy: multicast || broadcast, send };
 }
 
 /** True when `dst` is the limited broadcast or the directed broadcast of one of our subnets (RTCF_BROADCAST). */

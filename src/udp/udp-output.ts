@@ -1,16 +1,14 @@
-import { isIPv4Multicast, type IPv4Address, type IPv6Address } from '../core/address.js';
+import type { IPv4Address, IPv6Address } from '../core/address.js';
 import type { StackContext } from '../core/context.js';
 import type { ErrnoCode } from '../core/errno.js';
 import { PacketBuffer } from '../core/packet-buffer.js';
 import type { IpStack } from '../ip/ip-layer.js';
 import type { IpAddress } from '../ip/types.js';
 import { ipv4ViewOf, isV4MappedAddress, unmapV4 } from './addresses.js';
-import { isBroadcastDestination, loopBackCopy, routeDatagram, routeDatagram6 } from './datagram-route.js';
+import { loopBackCopy, prepareDatagram4, routeDatagram6 } from './datagram-route.js';
 import { IPPROTO_UDP, UDP_HEADER_LEN, writeUdpHeader } from './header.js';
 import type { UdpDestination, UdpEndpoint } from './udp-endpoint.js';
 
-/** IPv4 header without options. */
-const IPV4_HEADER = 20;
 /** IPv6 fixed header (UDP sends no extension headers). */
 const IPV6_HEADER = 40;
 /** Largest IPv4 datagram: 65535 bytes, so at most 65507 of UDP payload. */
@@ -61,50 +59,18 @@ function udpOutput4(
   source: IPv4Address,
 ): 'ok' | ErrnoCode {
   const c = ctx.counters;
-  const o = ep.options;
-  const route = routeDatagram(ip, o, source, dst);
-  if (typeof route === 'string') {
-    if (route === 'ENETUNREACH') c.IpOutNoRoutes++;
-    return route;
-  }
-  const multicast = isIPv4Multicast(dst);
-  const broadcast = !multicast && isBroadcastDestination(ip, dst);
-  if (broadcast && !o.broadcast) return 'EACCES';
-
-  // ip_append_data: a datagram must fit the IPv4 length field, and the
-  // route MTU too unless IP layer fragmentation is allowed (PMTUDISC_DO).
-  const total = IPV4_HEADER + UDP_HEADER_LEN + payload.length;
-  if (total > IP_MAX) return 'EMSGSIZE';
-  if (o.pmtuDiscovery === 'do' && total > route.mtu) return 'EMSGSIZE';
-  // Linux sets DF on whatever fits the path under PMTUDISC_WANT (the
-  // default), on everything under DO/PROBE, never under DONT.
-  const df = o.pmtuDiscovery === 'dont' ? false : o.pmtuDiscovery === 'want' ? total <= route.mtu : true;
-
-  // A pending ICMP-reported error fails this send once (sock_alloc_send_pskb checks sk_err).
-  const pending = ep.takeError();
-  if (pending !== null) return pending;
-
+  const d = prepareDatagram4(ip, c, ep, source, dst, UDP_HEADER_LEN + payload.length, IPPROTO_UDP);
+  if (typeof d === 'string') return d;
   const pkt = PacketBuffer.alloc(UDP_HEADER_LEN + payload.length);
   pkt.buf.set(payload, pkt.start + UDP_HEADER_LEN);
-  writeUdpHeader(pkt.buf, pkt.start, { srcPort: ep.localPort, dstPort: dport }, payload.length, route.src, dst);
-  const result = ip.send(
-    {
-      dst,
-      src: route.src,
-      protocol: IPPROTO_UDP,
-      ttl: multicast ? o.mcTtl : o.unicastTtl,
-      tos: o.tos,
-      dontFragment: df,
-      ...(route.forceIfindex !== 0 ? { ifindex: route.forceIfindex } : {}),
-    },
-    pkt,
-  );
+  writeUdpHeader(pkt.buf, pkt.start, { srcPort: ep.localPort, dstPort: dport }, payload.length, d.route.src, dst);
+  const result = ip.send(d.send, pkt);
   if (result !== 'ok') {
     if (result === 'ENOBUFS') c.UdpSndbufErrors++;
     return result;
   }
   c.UdpOutDatagrams++;
-  if (multicast || broadcast) loopBackCopy(ip, route.ifindex, dst, o.mcLoop, pkt.view());
+  if (d.loopCopy) loopBackCopy(ip, d.route.ifindex, dst, ep.options.mcLoop, pkt.view());
   return 'ok';
 }
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listNetns, Netns, randomDeviceName, runCommand } from '../../src/link/netns.js';
 import { ensureBuilt, spawnTsip, writeAll, type TsipChild } from './cli-child.js';
 import { describeInterop } from './tun-gate.js';
+import { echoClientScript } from '../helpers/kernel-echo.js';
 
 const MB20 = 20 * 1024 * 1024;
 
@@ -29,21 +30,7 @@ function pattern20(mul: number, add: number): Buffer {
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** A kernel client that pushes 20 MB through an echo server and reports what came back. */
-const ECHO_CLIENT = [
-  'import socket, hashlib, threading',
-  'data = bytes((i * 7 + 3) & 0xff for i in range(65536)) * 320',
-  's = socket.create_connection(("192.0.2.2", 7), timeout=60)',
-  'h = hashlib.sha256(); got = 0',
-  'def send():',
-  '    s.sendall(data); s.shutdown(socket.SHUT_WR)',
-  't = threading.Thread(target=send); t.start()',
-  'while True:',
-  '    d = s.recv(1 << 20)',
-  '    if not d: break',
-  '    h.update(d); got += len(d)',
-  't.join()',
-  'print(got, h.hexdigest(), hashlib.sha256(data).hexdigest())',
-].join('\n');
+const ECHO_CLIENT = echoClientScript('192.0.2.2');
 
 /** Datagrams of several sizes (one fragmented in both directions) must come back unchanged from 192.0.2.2:7. */
 const UDP_CLIENT = [

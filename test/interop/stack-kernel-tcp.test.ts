@@ -11,6 +11,7 @@ import { TunLink } from '../../src/link/tun-link.js';
 import { Stack } from '../../src/stack.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import { describeInterop } from './tun-gate.js';
+import { echoClientScript } from '../helpers/kernel-echo.js';
 
 const KERNEL = 0xc0000201;
 
@@ -65,21 +66,7 @@ describeInterop('tsip TCP with the Linux kernel TCP as the peer (TUN)', () => {
   });
 
   it('echoes 20 MB from a kernel client byte-exact', async () => {
-    const script = [
-      'import socket, hashlib, os, threading, sys',
-      'data = bytes((i * 7 + 3) & 0xff for i in range(65536)) * 320',
-      's = socket.create_connection(("192.0.2.2", 7), timeout=60)',
-      'h = hashlib.sha256(); got = 0',
-      'def send():',
-      '    s.sendall(data); s.shutdown(socket.SHUT_WR)',
-      't = threading.Thread(target=send); t.start()',
-      'while True:',
-      '    d = s.recv(1 << 20)',
-      '    if not d: break',
-      '    h.update(d); got += len(d)',
-      't.join()',
-      'print(got, h.hexdigest(), hashlib.sha256(data).hexdigest())',
-    ].join('\n');
+    const script = echoClientScript('192.0.2.2');
     const r = await ns!.exec('python3', ['-c', script], { timeoutMs: 90_000 });
     const [got, theirs, want] = r.stdout.trim().split(' ');
     expect(Number(got)).toBe(20 * 1024 * 1024);

@@ -1,8 +1,9 @@
-import { formatIPv4, parseIPv4 } from '../../core/address.js';
+import { formatIPv4, parseIPv4, readIPv4 } from '../../core/address.js';
 import type { StackContext } from '../../core/context.js';
 import { ERRNO } from '../../core/errno.js';
 import { Timer } from '../../core/scheduler.js';
 import type { IpStack } from '../../ip/ip-layer.js';
+import { mapV4 } from '../../udp/addresses.js';
 import { abortError } from './blocking.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
@@ -14,7 +15,6 @@ import {
   type DnsMessage, encodeDnsName, parseDnsMessage, sameDnsName,
 } from './dns.js';
 import { inet_ntop, inet_pton } from './inet.js';
-import { v4Mapped } from './sockaddr.js';
 import type { BsdSys } from './sys.js';
 import type { SockAddr } from './types.js';
 
@@ -185,7 +185,7 @@ export class Resolver {
       if (v4 !== null || v6 !== null) {
         if (v4 !== null && family === AF_INET6) {
           if ((flags & AI_V4MAPPED) === 0) fail(EAI_ADDRFAMILY);
-          addrs = [v4Mapped(((v4[0]! << 24) | (v4[1]! << 16) | (v4[2]! << 8) | v4[3]!) >>> 0)];
+          addrs = [mapV4(readIPv4(v4, 0))];
         } else if (v6 !== null && family === AF_INET) {
           fail(EAI_ADDRFAMILY);
           addrs = [];
@@ -258,7 +258,7 @@ export class Resolver {
     let out: Uint8Array[];
     if (family === AF_INET) out = v4;
     else if (family === AF_INET6) {
-      const mapped = v4.map((a) => v4Mapped(((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0));
+      const mapped = v4.map((a) => mapV4(readIPv4(a, 0)));
       if ((flags & AI_V4MAPPED) === 0) out = v6;
       else if ((flags & AI_ALL) !== 0 || v6.length === 0) out = [...v6, ...mapped];
       else out = v6;

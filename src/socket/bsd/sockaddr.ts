@@ -1,6 +1,7 @@
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, readIPv4 } from '../../core/address.js';
 import { ERRNO } from '../../core/errno.js';
 import type { IpAddress } from '../../ip/types.js';
+import { isV4MappedAddress, mapV4 } from '../../udp/addresses.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from './constants.js';
 import type { SockAddr } from './types.js';
 
@@ -21,23 +22,6 @@ export interface EndpointAddr {
   readonly wildcard: boolean;
 }
 
-/** True if the 16 bytes are ::ffff:a.b.c.d (RFC 4291 §2.5.5.2). */
-export function isV4Mapped(a: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
-  return a[10] === 0xff && a[11] === 0xff;
-}
-
-/** ::ffff:a.b.c.d for an IPv4 address. */
-export function v4Mapped(a: number): Uint8Array {
-  const out = new Uint8Array(16);
-  out[10] = 0xff;
-  out[11] = 0xff;
-  out[12] = a >>> 24;
-  out[13] = (a >>> 16) & 0xff;
-  out[14] = (a >>> 8) & 0xff;
-  out[15] = a & 0xff;
-  return out;
-}
 
 function allZero(a: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
@@ -71,7 +55,7 @@ export function toEndpointAddr(domain: number, sa: SockAddr, unspecAny = false):
     if (typeof sa.address === 'string') bytes = sa.address.includes('%') ? null : parseIPv6(sa.address);
     else bytes = sa.address.length === 16 ? sa.address.slice() : null;
     if (bytes === null) return -ERRNO.EINVAL;
-    if (isV4Mapped(bytes)) {
+    if (isV4MappedAddress(bytes)) {
       const ip = readIPv4(bytes, 12);
       return { ip, port: sa.port, wildcard: false };
     }
@@ -84,9 +68,9 @@ export function toEndpointAddr(domain: number, sa: SockAddr, unspecAny = false):
 export function fromEndpointAddr(domain: number, ip: IpAddress | null, port: number): SockAddr {
   if (domain === AF_INET6) {
     if (ip === null) return { family: AF_INET6, address: '::', port };
-    return { family: AF_INET6, address: typeof ip === 'number' ? formatIPv6(v4Mapped(ip)) : formatIPv6(ip), port };
+    return { family: AF_INET6, address: typeof ip === 'number' ? formatIPv6(mapV4(ip)) : formatIPv6(ip), port };
   }
-  const v4 = ip === null ? 0 : typeof ip === 'number' ? ip : isV4Mapped(ip) ? readIPv4(ip, 12) : 0;
+  const v4 = ip === null ? 0 : typeof ip === 'number' ? ip : isV4MappedAddress(ip) ? readIPv4(ip, 12) : 0;
   return { family: AF_INET, address: formatIPv4(v4), port };
 }
 
